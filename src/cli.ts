@@ -1,0 +1,56 @@
+// The CLI boundary: parses arguments, runs one command, maps errors to exit codes. Expected failures
+// (MgitError) print one line, `mgit: <message>`, and no stack trace. The entry points git launches
+// itself (the filter process and hooks) skip the argument parser so they start as fast as Node can.
+
+import type { Command } from 'commander';
+import { isMgitError } from './errors.js';
+
+const COMMANDS = ['install', 'uninstall', 'track', 'untrack', 'ls-files', 'checkout', 'fsck', 'clean', 'smudge', 'version'];
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    if (argv[0] === 'filter-process') {
+      const { filterProcess } = await import('./commands/filter-process.js');
+      return await filterProcess();
+    }
+    if (argv[0] === 'hook') {
+      const { hook } = await import('./commands/hook.js');
+      return await hook(argv.slice(1));
+    }
+    return await runCommander(argv);
+  } catch (e) {
+    if (isMgitError(e)) {
+      process.stderr.write(`mgit: ${e.message}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`mgit: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+async function runCommander(argv: string[]): Promise<number> {
+  const { Command, CommanderError } = await import('commander');
+  const { VERSION } = await import('./version.js');
+  const program: Command = new Command('git mgit')
+    .description('Version ONNX models in git: tensor-level storage, lineage, tests, diff and merge')
+    .version(VERSION, '--version')
+    .exitOverride()
+    .showHelpAfterError('(run `git mgit --help` for usage)')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.replace(/^error:/, 'mgit:')) });
+  for (const name of COMMANDS) {
+    const mod = (await import(`./commands/${name}.js`)) as { register(p: Command): void };
+    mod.register(program);
+  }
+  let code = 0;
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    code = typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version exit 0; usage errors exit 129 like git's own
+      return e.exitCode === 0 ? 0 : 129;
+    }
+    throw e;
+  }
+  return code;
+}

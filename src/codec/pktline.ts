@@ -1,0 +1,127 @@
+// pkt-line framing (gitprotocol-common): a 4-hex-digit length that counts itself, then the payload;
+// "0000" is a flush. Payloads are at most 65516 bytes. Pure framing over Node streams; knows nothing
+// of what the packets mean.
+
+import type { Readable, Writable } from 'node:stream';
+
+export const MAX_PACKET_DATA = 65516;
+export const FLUSH = null;
+export type Packet = Buffer | null;
+
+export class PktLineError extends Error {}
+
+/** Reads packets from a stream. `read()` returns null for a flush and throws at EOF mid-packet. */
+export class PktReader {
+  private buf: Buffer = Buffer.alloc(0);
+  private readonly it: AsyncIterator<Buffer>;
+  private ended = false;
+
+  constructor(stream: Readable) {
+    this.it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  }
+
+  private async fill(n: number): Promise<boolean> {
+    while (this.buf.length < n) {
+      if (this.ended) return false;
+      const r = await this.it.next();
+      if (r.done) {
+        this.ended = true;
+        return false;
+      }
+      this.buf = this.buf.length === 0 ? r.value : Buffer.concat([this.buf, r.value]);
+    }
+    return true;
+  }
+
+  /** The next packet; undefined at a clean EOF (between packets). */
+  async read(): Promise<Packet | undefined> {
+    if (!(await this.fill(4))) {
+      if (this.buf.length === 0) return undefined;
+      throw new PktLineError('unexpected EOF in pkt-line header');
+    }
+    const hex = this.buf.toString('latin1', 0, 4);
+    if (!/^[0-9a-f]{4}$/.test(hex)) throw new PktLineError(`bad pkt-line header ${JSON.stringify(hex)}`);
+    const len = parseInt(hex, 16);
+    if (len === 0) {
+      this.buf = this.buf.subarray(4);
+      return FLUSH;
+    }
+    if (len < 4 || len > MAX_PACKET_DATA + 4) throw new PktLineError(`bad pkt-line length ${len}`);
+    if (!(await this.fill(len))) throw new PktLineError('unexpected EOF in pkt-line payload');
+    const data = this.buf.subarray(4, len);
+    this.buf = this.buf.subarray(len);
+    return data;
+  }
+
+  /** A text packet without its trailing LF; a flush is null. */
+  async readText(): Promise<string | null | undefined> {
+    const p = await this.read();
+    if (p === undefined || p === null) return p;
+    const s = p.toString('utf8');
+    return s.endsWith('\n') ? s.slice(0, -1) : s;
+  }
+
+  /** key=value lines up to a flush. undefined at EOF before the first line. */
+  async readKeyValues(): Promise<Map<string, string> | undefined> {
+    const out = new Map<string, string>();
+    for (;;) {
+      const line = await this.readText();
+      if (line === undefined) {
+        if (out.size === 0) return undefined;
+        throw new PktLineError('unexpected EOF in a key=value list');
+      }
+      if (line === null) return out;
+      const eq = line.indexOf('=');
+      if (eq < 0) throw new PktLineError(`expected key=value, got ${JSON.stringify(line)}`);
+      out.set(line.slice(0, eq), line.slice(eq + 1));
+    }
+  }
+
+  /** Content packets up to the next flush. */
+  async *readContent(): AsyncGenerator<Buffer> {
+    for (;;) {
+      const p = await this.read();
+      if (p === undefined) throw new PktLineError('unexpected EOF in content');
+      if (p === null) return;
+      yield p;
+    }
+  }
+}
+
+/** Writes packets, honouring backpressure. */
+export class PktWriter {
+  constructor(private readonly stream: Writable) {}
+
+  private async raw(data: Uint8Array): Promise<void> {
+    if (!this.stream.write(data)) {
+      await new Promise<void>((resolve, reject) => {
+        const onDrain = () => {
+          this.stream.off('error', onError);
+          resolve();
+        };
+        const onError = (e: Error) => {
+          this.stream.off('drain', onDrain);
+          reject(e);
+        };
+        this.stream.once('drain', onDrain);
+        this.stream.once('error', onError);
+      });
+    }
+  }
+
+  async packet(data: Uint8Array): Promise<void> {
+    for (let off = 0; off < data.length; off += MAX_PACKET_DATA) {
+      const piece = data.subarray(off, Math.min(off + MAX_PACKET_DATA, data.length));
+      await this.raw(Buffer.from((piece.length + 4).toString(16).padStart(4, '0'), 'latin1'));
+      await this.raw(piece);
+    }
+  }
+
+  async text(line: string): Promise<void> {
+    await this.packet(Buffer.from(line + '\n', 'utf8'));
+  }
+
+  async flush(): Promise<void> {
+    await this.raw(Buffer.from('0000', 'latin1'));
+  }
+}

@@ -1,0 +1,22 @@
+// `git mgit uninstall`: removes the filter config and, inside a repository, mgit's hooks (restoring
+// any hook mgit had chained).
+
+import type { Command } from 'commander';
+import { configUnsetSection } from '../git/git.js';
+import { uninstallHooks } from '../hooks/install.js';
+import { Repo } from '../repo.js';
+
+export function register(program: Command): void {
+  program
+    .command('uninstall')
+    .description('remove the mgit filter config (global, or --local) and the hooks of this repository')
+    .option('--local', 'remove only the current repository config')
+    .option('--skip-repo', 'leave the hooks of the current repository')
+    .action((opts: { local?: boolean; skipRepo?: boolean }) => {
+      configUnsetSection('filter.mgit', { scope: opts.local ? 'local' : 'global' });
+      process.stdout.write(`mgit filter removed from ${opts.local ? 'local' : 'global'} git config\n`);
+      if (!opts.skipRepo && Repo.find()) {
+        for (const c of uninstallHooks()) process.stdout.write(`hook ${c.hook}: ${c.action}\n`);
+      }
+    });
+}

@@ -1,0 +1,176 @@
+// clean: a model's bytes -> its pointer, storing the chunks. The pointer is a function of the bytes
+// alone (DESIGN §1.2): ONNX files are cut at tensor payloads found by the wire scanner, everything else
+// (non-ONNX, malformed, external data) is kept as skeleton bytes. Nothing here fails on bad input:
+// whatever the bytes, they are stored losslessly.
+
+import * as fs from 'node:fs';
+import {
+  formatPointer,
+  MIN_TENSOR_BYTES,
+  parsePointer,
+  pointerVersion,
+  SKELETON_PIECE_BYTES,
+  TENSOR_PIECE_BYTES,
+  type ChunkRef,
+  type GapPart,
+  type Pointer,
+  type TensorPart,
+} from '../codec/pointer.js';
+import { dtypeName, planeWidth } from '../onnx/dtypes.js';
+import { OnnxFormatError, scanOnnx, type TensorPayload } from '../onnx/scan.js';
+import type { CleanCache } from '../store/clean-cache.js';
+import type { ChunkStore } from '../store/store.js';
+import { spool, type Spooled } from './spool.js';
+
+export interface CleanStats {
+  cacheHit: boolean;
+  passthrough: boolean;
+  chunksWritten: number;
+  bytesWritten: number;
+}
+
+/** Cleans content arriving as a stream (the filter protocol, or stdin). */
+export async function cleanStream(
+  store: ChunkStore,
+  cache: CleanCache,
+  content: AsyncIterable<Uint8Array>,
+  stats?: CleanStats,
+): Promise<Buffer> {
+  const sp = await spool(content, store.tempPath('clean'));
+  try {
+    return cleanSpooled(store, cache, sp, stats);
+  } finally {
+    fs.rmSync(sp.path, { force: true });
+  }
+}
+
+export function cleanSpooled(store: ChunkStore, cache: CleanCache, sp: Spooled, stats?: CleanStats): Buffer {
+  const passthrough = pointerPassthrough(sp);
+  if (passthrough) {
+    if (stats) stats.passthrough = true;
+    return passthrough;
+  }
+  const hit = cache.get(sp.sha256);
+  if (hit) {
+    if (stats) stats.cacheHit = true;
+    return hit;
+  }
+  const fd = fs.openSync(sp.path, 'r');
+  try {
+    const pointer = Buffer.from(formatPointer(buildPointer(store, fd, sp.size, sp.sha256, stats)), 'utf8');
+    cache.set(sp.sha256, pointer);
+    return pointer;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * clean(pointer) == pointer: content that is already a pointer passes through. That covers a valid v1
+ * pointer and a pointer of a newer spec version (so an older mgit never wraps a newer one's pointers).
+ * A broken v1 pointer is just bytes and gets stored like any other file.
+ */
+function pointerPassthrough(sp: Spooled): Buffer | undefined {
+  const v = pointerVersion(sp.head);
+  if (v === undefined || sp.size > 64 * 1024 * 1024) return undefined;
+  const text = fs.readFileSync(sp.path);
+  if (v > 1) return text;
+  try {
+    parsePointer(text);
+    return text;
+  } catch {
+    return undefined;
+  }
+}
+
+function tensorsOf(fd: number, size: number): TensorPayload[] | undefined {
+  if (size === 0) return undefined;
+  try {
+    return scanOnnx(fd, size).filter((t) => t.length >= MIN_TENSOR_BYTES);
+  } catch (e) {
+    if (e instanceof OnnxFormatError) return undefined;
+    throw e;
+  }
+}
+
+export function buildPointer(store: ChunkStore, fd: number, size: number, sha: string, stats?: CleanStats): Pointer {
+  const tensors = tensorsOf(fd, size);
+  const put = (buf: Buffer, width: number): ChunkRef => {
+    const r = store.put(buf, width);
+    if (stats && r.written) {
+      stats.chunksWritten++;
+      stats.bytesWritten += r.storedBytes;
+    }
+    return { chunk: r.id, length: buf.length };
+  };
+  const skeleton = new SkeletonWriter((b) => put(b, 1));
+  const parts: (TensorPart | GapPart)[] = [];
+  let pos = 0;
+  const gap = (end: number) => {
+    if (end > pos) {
+      parts.push({ kind: 'gap', length: end - pos });
+      skeleton.copy(fd, pos, end - pos);
+      pos = end;
+    }
+  };
+  const piece = Buffer.allocUnsafe(Math.min(TENSOR_PIECE_BYTES, size));
+  for (const t of tensors ?? []) {
+    gap(t.offset);
+    const width = t.form === 'varint' ? 1 : planeWidth(t.dtype);
+    const pieces: ChunkRef[] = [];
+    for (let off = 0; off < t.length; off += TENSOR_PIECE_BYTES) {
+      const n = Math.min(TENSOR_PIECE_BYTES, t.length - off);
+      readFully(fd, piece, n, t.offset + off);
+      pieces.push(put(piece.subarray(0, n), width));
+    }
+    parts.push({
+      kind: 'tensor',
+      name: t.name,
+      dtype: dtypeName(t.dtype) + (t.form === 'varint' ? ':varint' : ''),
+      dims: t.dims,
+      pieces,
+    });
+    pos = t.offset + t.length;
+  }
+  gap(size);
+  return { format: tensors ? 'onnx' : 'raw', size, sha256: sha, skeleton: skeleton.finish(), parts };
+}
+
+export function readFully(fd: number, buf: Buffer, n: number, position: number): void {
+  let got = 0;
+  while (got < n) {
+    const r = fs.readSync(fd, buf, got, n - got, position + got);
+    if (r === 0) throw new Error('file shrank while it was being cleaned');
+    got += r;
+  }
+}
+
+/** Gathers the bytes between tensors into fixed-size skeleton pieces. */
+class SkeletonWriter {
+  private readonly buf = Buffer.allocUnsafe(SKELETON_PIECE_BYTES);
+  private fill = 0;
+  private readonly refs: ChunkRef[] = [];
+
+  constructor(private readonly put: (b: Buffer) => ChunkRef) {}
+
+  copy(fd: number, position: number, length: number): void {
+    while (length > 0) {
+      const n = Math.min(length, SKELETON_PIECE_BYTES - this.fill);
+      readFully(fd, this.buf.subarray(this.fill), n, position);
+      this.fill += n;
+      position += n;
+      length -= n;
+      if (this.fill === SKELETON_PIECE_BYTES) this.emit();
+    }
+  }
+
+  private emit(): void {
+    this.refs.push(this.put(this.buf.subarray(0, this.fill)));
+    this.fill = 0;
+  }
+
+  finish(): ChunkRef[] {
+    if (this.fill > 0) this.emit();
+    return this.refs;
+  }
+}

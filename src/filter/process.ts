@@ -1,0 +1,173 @@
+// The long-running filter (`filter.mgit.process`, git's long-running-process protocol, version 2).
+// One process serves every file of one git command. Never write to stdout except through the
+// protocol writer, and never let one file's failure end the process: each request answers
+// success or error for that file alone.
+
+import * as fs from 'node:fs';
+import { PktReader, PktWriter } from '../codec/pktline.js';
+import { parsePointer, pointerVersion } from '../codec/pointer.js';
+import { errorMessage, isMgitError } from '../errors.js';
+import { configBool } from '../git/git.js';
+import { Repo } from '../repo.js';
+import { trace } from '../trace.js';
+import { cleanStream, type CleanStats } from './clean.js';
+import { reconstruct } from './smudge.js';
+import { spool } from './spool.js';
+
+export interface FilterOptions {
+  /** called once after the handshake, e.g. to install missing hooks */
+  onStart?: (repo: Repo) => void;
+}
+
+export async function runFilterProcess(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, opts: FilterOptions = {}): Promise<void> {
+  const reader = new PktReader(input as never);
+  const writer = new PktWriter(output as never);
+  await handshake(reader, writer);
+  const repo = Repo.require();
+  const skipSmudge = skipSmudgeWanted();
+  try {
+    opts.onStart?.(repo);
+  } catch (e) {
+    trace(`start hook failed: ${errorMessage(e)}`);
+  }
+  for (;;) {
+    const req = await reader.readKeyValues();
+    if (!req) return; // git closed the pipe: we are done
+    const command = req.get('command');
+    const pathname = req.get('pathname') ?? '';
+    trace(`${command} ${pathname}`);
+    if (command === 'clean') await clean(repo, reader, writer, pathname);
+    else if (command === 'smudge') await smudge(repo, reader, writer, pathname, skipSmudge);
+    else {
+      for await (const _ of reader.readContent()) void _;
+      await writer.text('status=error');
+      await writer.flush();
+    }
+  }
+}
+
+async function handshake(reader: PktReader, writer: PktWriter): Promise<void> {
+  const hello = await reader.readText();
+  if (hello !== 'git-filter-client') throw new Error(`unexpected filter handshake: ${JSON.stringify(hello)}`);
+  const versions: string[] = [];
+  for (let l = await reader.readText(); l; l = await reader.readText()) versions.push(l);
+  if (!versions.includes('version=2')) throw new Error('git does not offer filter protocol version 2');
+  // Write and flush the version before reading capabilities: git waits for it (a buffered reply deadlocks).
+  await writer.text('git-filter-server');
+  await writer.text('version=2');
+  await writer.flush();
+  const offered = new Set<string>();
+  for (let l = await reader.readText(); l; l = await reader.readText()) offered.add(l);
+  for (const cap of ['capability=clean', 'capability=smudge']) if (offered.has(cap)) await writer.text(cap);
+  await writer.flush();
+}
+
+function skipSmudgeWanted(): boolean {
+  const env = process.env.GIT_MGIT_SKIP_SMUDGE;
+  if (env !== undefined && env !== '' && env !== '0' && env !== 'false') return true;
+  return configBool('mgit.skipSmudge', false);
+}
+
+function report(pathname: string, e: unknown): void {
+  // git shows the filter's stderr to the user; an expected failure gets one clear line, a bug its stack.
+  const msg = isMgitError(e) ? e.message : (e as Error)?.stack ?? String(e);
+  process.stderr.write(`mgit: ${pathname}: ${msg}\n`);
+}
+
+async function clean(repo: Repo, reader: PktReader, writer: PktWriter, pathname: string): Promise<void> {
+  const stats: CleanStats = { cacheHit: false, passthrough: false, chunksWritten: 0, bytesWritten: 0 };
+  let pointer: Buffer;
+  const content = new Content(reader);
+  try {
+    pointer = await cleanStream(repo.store, repo.cleanCache, content.packets(), stats);
+  } catch (e) {
+    await content.drain(); // git waits for our answer only after it has sent everything
+    report(pathname, e);
+    await writer.text('status=error');
+    await writer.flush();
+    return;
+  }
+  trace(`clean ${pathname}: hit=${stats.cacheHit} passthrough=${stats.passthrough} chunks=${stats.chunksWritten} bytes=${stats.bytesWritten}`);
+  await writer.text('status=success');
+  await writer.flush();
+  await writer.packet(pointer);
+  await writer.flush();
+  await writer.flush(); // empty trailing status list: keep "success"
+}
+
+async function smudge(repo: Repo, reader: PktReader, writer: PktWriter, pathname: string, skip: boolean): Promise<void> {
+  // Pointers are small; anything else (a file committed before mgit tracked it) passes through unchanged.
+  const sp = await spool(reader.readContent(), repo.store.tempPath('smudge'));
+  try {
+    const version = pointerVersion(sp.head);
+    if (version === undefined || skip) {
+      await sendFile(writer, sp.path);
+      return;
+    }
+    let pointer;
+    try {
+      pointer = parsePointer(fs.readFileSync(sp.path));
+    } catch (e) {
+      report(pathname, e);
+      await writer.text('status=error');
+      await writer.flush();
+      return;
+    }
+    await writer.text('status=success');
+    await writer.flush();
+    try {
+      for (const piece of reconstruct(repo.store, pointer)) await writer.packet(piece);
+    } catch (e) {
+      report(pathname, isMgitError(e) ? withHint(e) : e);
+      await writer.flush();
+      await writer.text('status=error');
+      await writer.flush();
+      return;
+    }
+    await writer.flush();
+    await writer.flush();
+  } finally {
+    fs.rmSync(sp.path, { force: true });
+  }
+}
+
+/** A request's content packets, remembering whether the closing flush has been read. */
+class Content {
+  private done = false;
+  constructor(private readonly reader: PktReader) {}
+
+  async *packets(): AsyncGenerator<Buffer> {
+    for await (const p of this.reader.readContent()) yield p;
+    this.done = true;
+  }
+
+  async drain(): Promise<void> {
+    if (this.done) return;
+    for await (const _ of this.packets()) void _;
+  }
+}
+
+function withHint(e: Error & { code?: string }): Error {
+  if (e.code === 'ECHUNKMISSING' || e.code === 'ECHUNKCORRUPT') {
+    e.message += '; if the model came from another repository, its chunks must be copied from there. To check out the pointer only, set GIT_MGIT_SKIP_SMUDGE=1; `git mgit fsck` lists every damaged model';
+  }
+  return e;
+}
+
+async function sendFile(writer: PktWriter, file: string): Promise<void> {
+  await writer.text('status=success');
+  await writer.flush();
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      await writer.packet(buf.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  await writer.flush();
+  await writer.flush();
+}

@@ -1,0 +1,112 @@
+// The only module that runs git for one-off commands. Everything else receives typed results.
+// Commands run with the caller's environment (git sets GIT_DIR and friends for filters and hooks,
+// and we must follow them), never through a shell.
+
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { GitError } from '../errors.js';
+
+export interface GitOptions {
+  cwd?: string;
+  input?: string | Uint8Array;
+  env?: NodeJS.ProcessEnv;
+  /** exit codes that are answers rather than failures (e.g. 1 for `git config --get` of an unset key) */
+  okStatus?: number[];
+}
+
+export interface GitResult {
+  stdout: Buffer;
+  stderr: string;
+  status: number;
+}
+
+export function git(args: string[], opts: GitOptions = {}): GitResult {
+  const r = spawnSync('git', args, {
+    cwd: opts.cwd,
+    input: opts.input,
+    env: opts.env ?? process.env,
+    maxBuffer: 1 << 30,
+  });
+  if (r.error) throw new GitError(args, r.error.message, null);
+  const status = r.status ?? 128;
+  const stderr = r.stderr.toString('utf8');
+  if (status !== 0 && !(opts.okStatus ?? []).includes(status)) throw new GitError(args, stderr, status);
+  return { stdout: r.stdout, stderr, status };
+}
+
+/** stdout as text without the trailing newline. */
+export function gitText(args: string[], opts: GitOptions = {}): string {
+  return git(args, opts).stdout.toString('utf8').replace(/\n$/, '');
+}
+
+/** NUL-separated records of a `-z` command. */
+export function gitZ(args: string[], opts: GitOptions = {}): string[] {
+  const out = git(args, opts).stdout.toString('utf8');
+  const recs = out.split('\0');
+  if (recs[recs.length - 1] === '') recs.pop();
+  return recs;
+}
+
+export interface RepoPaths {
+  /** the worktree's top level, or undefined in a bare repository */
+  top?: string;
+  gitDir: string;
+  /** shared by all worktrees; the chunk store lives here */
+  commonDir: string;
+}
+
+/** Where the repository is, or undefined outside one. */
+export function findRepo(cwd?: string): RepoPaths | undefined {
+  const r = git(['rev-parse', '--path-format=absolute', '--git-dir', '--git-common-dir', '--is-bare-repository', '--show-toplevel'], {
+    cwd,
+    okStatus: [128],
+  });
+  if (r.status !== 0) return undefined;
+  const [gitDir, commonDir, bare, top] = r.stdout.toString('utf8').split('\n');
+  return { gitDir, commonDir, top: bare === 'true' || !top ? undefined : top };
+}
+
+/** `git rev-parse --git-path <name>`: follows core.hooksPath and worktree layout. */
+export function gitPath(name: string, cwd?: string): string {
+  const p = gitText(['rev-parse', '--git-path', name], { cwd });
+  return path.resolve(cwd ?? process.cwd(), p);
+}
+
+export type ConfigScope = 'global' | 'local' | 'system' | 'worktree' | { file: string };
+
+function scopeArgs(scope?: ConfigScope): string[] {
+  if (!scope) return [];
+  if (typeof scope === 'object') return ['--file', scope.file];
+  return [`--${scope}`];
+}
+
+export function configGet(key: string, opts: { cwd?: string; scope?: ConfigScope } = {}): string | undefined {
+  const r = git(['config', ...scopeArgs(opts.scope), '--get', key], { cwd: opts.cwd, okStatus: [1] });
+  return r.status === 0 ? r.stdout.toString('utf8').replace(/\n$/, '') : undefined;
+}
+
+export function configGetAll(key: string, opts: { cwd?: string; scope?: ConfigScope } = {}): string[] {
+  const r = git(['config', ...scopeArgs(opts.scope), '--get-all', key], { cwd: opts.cwd, okStatus: [1] });
+  return r.status === 0 ? r.stdout.toString('utf8').split('\n').filter((l) => l !== '') : [];
+}
+
+/** A boolean setting as git reads it (true/yes/on/1), with a default. */
+export function configBool(key: string, dflt: boolean, cwd?: string): boolean {
+  const r = git(['config', '--type=bool', '--get', key], { cwd, okStatus: [1, 128] });
+  if (r.status !== 0) return dflt;
+  return r.stdout.toString('utf8').trim() === 'true';
+}
+
+export function configSet(key: string, value: string, opts: { cwd?: string; scope?: ConfigScope } = {}): void {
+  git(['config', ...scopeArgs(opts.scope), key, value], { cwd: opts.cwd });
+}
+
+export function configUnsetSection(section: string, opts: { cwd?: string; scope?: ConfigScope } = {}): void {
+  git(['config', ...scopeArgs(opts.scope), '--remove-section', section], { cwd: opts.cwd, okStatus: [1, 128] });
+}
+
+/** Runs `git update-index -q --refresh --stdin` for exactly these paths so status re-cleans them. */
+export function refreshIndex(paths: string[], cwd?: string): void {
+  if (paths.length === 0) return;
+  git(['update-index', '-q', '--refresh', '--stdin'], { cwd, input: paths.join('\n') + '\n', okStatus: [1] });
+}

@@ -1,0 +1,44 @@
+// The repository a command works in: its paths, its chunk store and clean cache. Commands and the
+// filter process get one of these instead of finding git directories themselves.
+
+import { MgitError } from './errors.js';
+import { findRepo, type RepoPaths } from './git/git.js';
+import { CleanCache } from './store/clean-cache.js';
+import { ChunkStore } from './store/store.js';
+
+export class Repo {
+  readonly paths: RepoPaths;
+  private _store?: ChunkStore;
+  private _cache?: CleanCache;
+
+  private constructor(paths: RepoPaths) {
+    this.paths = paths;
+  }
+
+  static find(cwd?: string): Repo | undefined {
+    const p = findRepo(cwd);
+    return p ? new Repo(p) : undefined;
+  }
+
+  static require(cwd?: string): Repo {
+    const r = Repo.find(cwd);
+    if (!r) throw new MgitError('ENOREPO', 'not in a git repository');
+    return r;
+  }
+
+  /** The worktree's top level; commands that need files check out there. */
+  get top(): string {
+    if (!this.paths.top) throw new MgitError('EBARE', 'this command needs a work tree (the repository is bare)');
+    return this.paths.top;
+  }
+
+  get store(): ChunkStore {
+    this._store ??= ChunkStore.forGitDir(this.paths.commonDir);
+    return this._store;
+  }
+
+  get cleanCache(): CleanCache {
+    this._cache ??= new CleanCache(this.store);
+    return this._cache;
+  }
+}
