@@ -1,0 +1,97 @@
+// The chunk store and its codecs: lossless round trips, dedup, verification of every read, and
+// writers racing each other.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { fromPlanes, toPlanes } from '../src/codec/planes.js';
+import { zstdCompress, zstdDecompress, zstdFrameContentSize } from '../src/codec/zstd.js';
+import { ChunkCorruptError, ChunkMissingError } from '../src/errors.js';
+import { decodeObject, encodeStandalone } from '../src/store/object.js';
+import { ChunkStore, sha256 } from '../src/store/store.js';
+import { floatsBuffer, seededFloats } from './helpers/onnx-builder.js';
+import { PROJECT, tempDir } from './helpers/git-repo.js';
+
+test('byte planes round-trip for every width and length', () => {
+  for (const width of [1, 2, 4, 8, 16]) {
+    for (const n of [0, 1, 7, 64, 1001]) {
+      const src = Buffer.from(Array.from({ length: n }, (_, i) => (i * 37 + width) & 255));
+      const planes = toPlanes(src, width);
+      assert.equal(planes.length, n);
+      assert.deepEqual(fromPlanes(planes, width), src);
+    }
+  }
+  assert.deepEqual([...toPlanes(Buffer.from([1, 2, 3, 4, 5, 6, 7, 8, 9]), 4)], [1, 5, 2, 6, 3, 7, 4, 8, 9]);
+});
+
+test('zstd frames declare their size and a wrong expectation is refused', () => {
+  const data = Buffer.alloc(100000, 7);
+  const z = zstdCompress(data, 1);
+  const declared = zstdFrameContentSize(z);
+  assert.ok(declared === undefined || declared === 100000);
+  assert.deepEqual(zstdDecompress(z, 100000), data);
+  assert.throws(() => zstdDecompress(z, 99999));
+  assert.throws(() => zstdDecompress(Buffer.from('not zstd at all'), 10));
+});
+
+test('objects: weights compress with planes, random bytes stay raw, both decode exactly', () => {
+  const weights = floatsBuffer(seededFloats(1, 50000));
+  const obj = Buffer.concat(encodeStandalone(weights, 4));
+  assert.equal(obj[4], 1, 'planes + zstd');
+  assert.ok(obj.length < weights.length * 0.95, `weights should compress (${obj.length}/${weights.length})`);
+  assert.deepEqual(decodeObject(obj, 1 << 30), weights);
+
+  const noise = randomBytes(4096);
+  const rnd = Buffer.concat(encodeStandalone(noise, 1));
+  assert.equal(rnd[4], 0, 'incompressible bytes are stored raw');
+  assert.deepEqual(decodeObject(rnd, 1 << 30), noise);
+  assert.throws(() => decodeObject(Buffer.concat(encodeStandalone(weights, 4)), 100), /over the 100 limit/);
+});
+
+test('put dedups, get verifies, and damage is named', () => {
+  const store = ChunkStore.forGitDir(tempDir('store'));
+  const data = floatsBuffer(seededFloats(2, 10000));
+  const a = store.put(data, 4);
+  assert.equal(a.id, sha256(data));
+  assert.equal(a.written, true);
+  assert.equal(store.put(data, 4).written, false, 'same bytes are stored once');
+  assert.deepEqual(store.get(a.id), data);
+  assert.deepEqual([...store.ids()], [a.id]);
+
+  const file = store.objectPath(a.id);
+  fs.chmodSync(file, 0o644);
+  const obj = fs.readFileSync(file);
+  obj[obj.length - 10] ^= 0x40;
+  fs.writeFileSync(file, obj);
+  assert.throws(() => store.get(a.id), (e: Error) => e instanceof ChunkCorruptError && e.message.includes(a.id));
+
+  store.remove(a.id);
+  assert.throws(() => store.get(a.id), (e: Error) => e instanceof ChunkMissingError && e.message.includes(a.id));
+  assert.throws(() => store.get('../../etc/passwd'), /invalid chunk id/);
+});
+
+test('concurrent writers of the same chunks leave whole, valid objects', async () => {
+  const dir = tempDir('race');
+  const script = `
+    import { ChunkStore } from ${JSON.stringify(path.join(PROJECT, 'dist/src/store/store.js'))};
+    const store = ChunkStore.forGitDir(${JSON.stringify(dir)});
+    for (let i = 0; i < 40; i++) {
+      const b = Buffer.alloc(200000 + i, i);
+      store.put(b, 4);
+    }`;
+  const runOne = () =>
+    new Promise<number>((resolve) => {
+      const p = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' });
+      p.on('close', (c) => resolve(c ?? 1));
+    });
+  const codes = await Promise.all([runOne(), runOne(), runOne()]);
+  assert.deepEqual(codes, [0, 0, 0]);
+  const store = ChunkStore.forGitDir(dir);
+  const ids = [...store.ids()];
+  assert.equal(ids.length, 40);
+  for (const id of ids) assert.equal(sha256(store.get(id)), id);
+  assert.deepEqual(fs.readdirSync(store.tmp), [], 'no temp files left behind');
+});
