@@ -139,7 +139,7 @@ export function looksLikePointer(head: Uint8Array): boolean {
 export function pointerVersion(head: Uint8Array): number | undefined {
   if (!looksLikePointer(head)) return undefined;
   const text = Buffer.from(head.subarray(0, 32)).toString('latin1');
-  const m = /^mgit-pointer v([0-9]{1,6})\r?\n/.exec(text);
+  const m = /^mgit-pointer v([0-9]{1,6})[ \t]*\r?\n/.exec(text);
   return m ? Number(m[1]) : undefined;
 }
 

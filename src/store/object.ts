@@ -57,6 +57,12 @@ export function encodeStandalone(raw: Uint8Array, width: number): Buffer[] {
   return [header(Encoding.Raw, 1, raw.length), Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)];
 }
 
+/** Chunk ids an object refers to (delta bases); standalone encodings have none. */
+export function objectBases(obj: Uint8Array): string[] {
+  readHeader(obj);
+  return [];
+}
+
 /** Decodes an object to the chunk's raw bytes. The caller verifies the hash. */
 export function decodeObject(obj: Uint8Array, maxLength: number): Buffer {
   const h = readHeader(obj);

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ChunkCorruptError, ChunkMissingError, errorMessage } from '../errors.js';
-import { decodeObject, encodeStandalone, readHeader } from './object.js';
+import { decodeObject, encodeStandalone, objectBases, readHeader } from './object.js';
 
 const ID = /^[0-9a-f]{64}$/;
 /** No chunk is larger than a tensor piece or skeleton piece; objects claiming more are corrupt. */
@@ -108,6 +108,46 @@ export class ChunkStore {
     }
     if (sha256(raw) !== id) throw new ChunkCorruptError(id, 'its bytes do not match its id');
     return raw;
+  }
+
+  /**
+   * The stored object as it is on disk (header and encoded payload), for transfer to shared storage.
+   * Not verified here: the receiving side verifies with putEncoded.
+   */
+  getEncoded(id: string): Buffer {
+    try {
+      return fs.readFileSync(this.objectPath(id));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ChunkMissingError(id);
+      throw e;
+    }
+  }
+
+  /**
+   * Stores an object received from elsewhere, after decoding it and checking it against its id. Its
+   * delta bases (basesOf) must already be in this store.
+   */
+  putEncoded(id: string, obj: Uint8Array): PutResult {
+    assertChunkId(id);
+    const dest = this.objectPath(id);
+    if (fs.existsSync(dest)) return { id, written: false, storedBytes: 0 };
+    let raw: Buffer;
+    try {
+      raw = decodeObject(obj, MAX_CHUNK_BYTES);
+    } catch (e) {
+      throw new ChunkCorruptError(id, errorMessage(e));
+    }
+    if (sha256(raw) !== id) throw new ChunkCorruptError(id, 'its bytes do not match its id');
+    this.writeAtomic(dest, obj);
+    return { id, written: true, storedBytes: obj.length };
+  }
+
+  /**
+   * The chunks an object needs to decode (its delta bases), read from its header. Shared storage must
+   * hold these too, so that every object there decodes on its own (DESIGN §7).
+   */
+  basesOf(id: string): string[] {
+    return objectBases(this.getEncoded(id));
   }
 
   /** Size of the stored object and its raw length, without decoding. */
