@@ -5,7 +5,8 @@
 
 import * as fs from 'node:fs';
 import { PktReader, PktWriter } from '../codec/pktline.js';
-import { parsePointer, pointerVersion } from '../codec/pointer.js';
+import { MAX_POINTER_BYTES, parsePointer, pointerVersion, type Pointer } from '../codec/pointer.js';
+import { CatFile } from '../git/cat-file.js';
 import { errorMessage, isMgitError } from '../errors.js';
 import { configBool } from '../git/git.js';
 import { Repo } from '../repo.js';
@@ -32,7 +33,12 @@ export async function runFilterProcess(input: NodeJS.ReadableStream, output: Nod
   }
   for (;;) {
     const req = await reader.readKeyValues();
-    if (!req) return; // git closed the pipe: we are done
+    if (!req) {
+      // git closed the pipe and waits for us to exit: nothing may keep the event loop alive
+      await catFile?.close();
+      catFile = undefined;
+      return;
+    }
     const command = req.get('command');
     const pathname = req.get('pathname') ?? '';
     trace(`${command} ${pathname}`);
@@ -79,7 +85,10 @@ async function clean(repo: Repo, reader: PktReader, writer: PktWriter, pathname:
   let pointer: Buffer;
   const content = new Content(reader);
   try {
-    pointer = await cleanStream(repo.store, repo.cleanCache, content.packets(), stats);
+    pointer = await cleanStream(repo.store, repo.cleanCache, content.packets(), stats, {
+      previous: () => previousPointer(repo, pathname),
+      index: () => repo.pointerIndex,
+    });
   } catch (e) {
     await content.drain(); // git waits for our answer only after it has sent everything
     report(pathname, e);
@@ -129,6 +138,27 @@ async function smudge(repo: Repo, reader: PktReader, writer: PktWriter, pathname
   } finally {
     fs.rmSync(sp.path, { force: true });
   }
+}
+
+let catFile: CatFile | undefined;
+
+/**
+ * The pointer of this path's previous version: the staged one, else HEAD's. Read-only plumbing, safe
+ * while git holds the index lock during add.
+ */
+async function previousPointer(repo: Repo, pathname: string): Promise<Pointer | undefined> {
+  if (!pathname || pathname.includes('\n')) return undefined;
+  catFile ??= new CatFile(repo.paths.top);
+  for (const rev of [`:${pathname}`, `HEAD:${pathname}`]) {
+    const obj = await catFile.read(rev, MAX_POINTER_BYTES);
+    if (obj.type !== 'blob' || !obj.data || pointerVersion(obj.data) !== 1) continue;
+    try {
+      return parsePointer(obj.data);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 /** A request's content packets, remembering whether the closing flush has been read. */
