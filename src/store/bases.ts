@@ -19,6 +19,7 @@ export interface BasePlan {
   skeleton(piece: number): string[];
 }
 
+/** How many same-named tensors of the repository to try per tensor (clean; repack tries more). */
 const PER_SOURCE = 3;
 const NARROW = new Set(['float16', 'bfloat16', 'int8', 'uint8']);
 
@@ -54,8 +55,9 @@ function pieceOf(t: TensorPart | undefined, piece: number): string | undefined {
   return t?.pieces[piece]?.chunk;
 }
 
-export function planBases(tensors: TensorDesc[], sources: { previous?: Pointer; parents?: Pointer[]; index?: PointerIndex }): BasePlan {
+export function planBases(tensors: TensorDesc[], sources: { previous?: Pointer; parents?: Pointer[]; index?: PointerIndex; perSource?: number }): BasePlan {
   const { previous, parents = [], index } = sources;
+  const perSource = sources.perSource ?? PER_SOURCE;
   const related = relatedPointer(tensors, index, [previous, ...parents]);
   const direct = [previous, ...parents, related].filter((p): p is Pointer => !!p);
   return {
@@ -63,10 +65,10 @@ export function planBases(tensors: TensorDesc[], sources: { previous?: Pointer; 
       const out: string[] = [];
       const add = (c: string | undefined) => c && !out.includes(c) && out.push(c);
       for (const p of direct) add(pieceOf(match(p, t, ordinal), piece));
-      for (const e of (index?.same(t) ?? []).slice(0, PER_SOURCE)) add(pieceOf(e.tensor, piece));
+      for (const e of (index?.same(t) ?? []).slice(0, perSource)) add(pieceOf(e.tensor, piece));
       for (const p of direct) add(pieceOf(wideSource(p, t), piece));
       if (NARROW.has(t.dtype) && index) {
-        for (const e of index.sameDims(t.dims).filter((x) => x.tensor.dtype === 'float32').slice(0, PER_SOURCE)) add(pieceOf(e.tensor, piece));
+        for (const e of index.sameDims(t.dims).filter((x) => x.tensor.dtype === 'float32').slice(0, perSource)) add(pieceOf(e.tensor, piece));
       }
       return out;
     },

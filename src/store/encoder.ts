@@ -16,6 +16,8 @@ export interface ChunkContext {
   /** pointer dtype token (float32, float16, int8, int64:varint, ...); undefined for skeleton bytes */
   dtype?: string;
   dims?: number[];
+  /** skeleton pieces of ONNX files are protobuf structure and strings: worth a high zstd level in repack */
+  kind?: 'tensor' | 'skeleton' | 'raw';
 }
 
 export interface PutOptions {
@@ -27,6 +29,8 @@ export interface PutOptions {
   maxDepth?: number;
   level?: number;
   knownId?: string;
+  /** delta depth of a candidate as it will be stored (repack re-encodes bases as it goes) */
+  depthOf?: (id: string) => number | undefined;
 }
 
 export const DEFAULT_MAX_DEPTH = 10;
@@ -52,13 +56,21 @@ export function putChunk(store: ChunkStore, raw: Uint8Array, ctx: ChunkContext, 
 
 export function chooseEncoding(store: ChunkStore, raw: Uint8Array, ctx: ChunkContext, opts: PutOptions, selfId?: string): Buffer {
   const level = opts.level ?? 1;
-  const standalone = encodeStandalone(raw, ctx.width, level);
+  let standalone = encodeStandalone(raw, ctx.width, level);
+  // Structure and strings (skeletons) compress far better at a high level; weights do not (docs/store-format.md).
+  const levels = opts.thorough && ctx.kind === 'skeleton' ? [level, 19] : [level];
+  for (const l of levels.slice(1)) {
+    const alt = encodeStandalone(raw, ctx.width, l);
+    if (alt.length < standalone.length) standalone = alt;
+  }
   let best = standalone;
   const trials = collectTrials(store, raw, ctx, opts, selfId);
   const ranked = opts.thorough || raw.length <= FULL_BELOW ? trials : pickBySample(raw, ctx, trials);
   for (const t of ranked) {
-    const obj = encodeObject(raw, { transform: t.transform, width: ctx.width, bases: t.bases, arg: t.arg, level, standaloneBytes: standalone.length });
-    if (obj && obj.length < best.length) best = obj;
+    for (const l of t.transform === Transform.Dict ? levels : [level]) {
+      const obj = encodeObject(raw, { transform: t.transform, width: ctx.width, bases: t.bases, arg: t.arg, level: l, standaloneBytes: standalone.length });
+      if (obj && obj.length < best.length) best = obj;
+    }
   }
   return best;
 }
@@ -73,14 +85,15 @@ function collectTrials(store: ChunkStore, raw: Uint8Array, ctx: ChunkContext, op
     if (seen.has(cid) || cid === selfId) continue;
     seen.add(cid);
     const info = store.info(cid);
-    if (!info || info.depth + 1 > maxDepth) continue;
+    const depth = opts.depthOf ? opts.depthOf(cid) : info?.depth;
+    if (!info || depth === undefined || depth + 1 > maxDepth) continue;
     let bytes: Buffer;
     try {
       bytes = store.get(cid);
     } catch {
       continue; // a damaged candidate is no base; fsck reports it
     }
-    const base: Base = { id: cid, bytes, depth: info.depth };
+    const base: Base = { id: cid, bytes, depth };
     const dtype = ctx.dtype ?? '';
     if (bytes.length === raw.length) {
       trials.push({ transform: Transform.XorPlanes, bases: [base] });

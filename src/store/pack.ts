@@ -47,48 +47,73 @@ export function readPacked(e: PackEntry): Buffer {
   }
 }
 
-/** Writes a pack of the given objects into `dir`; returns its base name (without extension). */
-export function writePack(dir: string, tmpPath: (tag: string) => string, objects: Iterable<[string, Buffer]>): string | undefined {
-  const tmpPack = tmpPath('pack');
-  const fd = fs.openSync(tmpPack, 'w', 0o444);
-  const entries: [string, number, number][] = [];
-  const hash = createHash('sha256');
-  let offset = 0;
-  try {
-    const write = (b: Buffer) => {
-      hash.update(b);
-      let o = 0;
-      while (o < b.length) o += fs.writeSync(fd, b, o, b.length - o);
-      offset += b.length;
-    };
-    write(PACK_MAGIC);
-    for (const [id, obj] of objects) {
-      entries.push([id, offset, obj.length]);
-      write(obj);
+/** Appends objects to a new pack in the store's temp folder; `finish` moves it into place, index last. */
+export class PackWriter {
+  private readonly fd: number;
+  private readonly tmpPack: string;
+  private readonly entries: [string, number, number][] = [];
+  private readonly hash = createHash('sha256');
+  private offset = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly tmpPath: (tag: string) => string,
+  ) {
+    this.tmpPack = tmpPath('pack');
+    this.fd = fs.openSync(this.tmpPack, 'w', 0o444);
+    this.write(PACK_MAGIC);
+  }
+
+  private write(b: Buffer): void {
+    this.hash.update(b);
+    let o = 0;
+    while (o < b.length) o += fs.writeSync(this.fd, b, o, b.length - o);
+    this.offset += b.length;
+  }
+
+  add(id: string, obj: Buffer): void {
+    this.entries.push([id, this.offset, obj.length]);
+    this.write(obj);
+  }
+
+  get count(): number {
+    return this.entries.length;
+  }
+
+  /** Renames the pack and then its index into place; returns the pack's name, or undefined when empty. */
+  finish(): string | undefined {
+    fs.fsyncSync(this.fd);
+    fs.closeSync(this.fd);
+    if (this.entries.length === 0) {
+      fs.rmSync(this.tmpPack, { force: true });
+      return undefined;
     }
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    const entries = [...this.entries].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const idx = Buffer.alloc(8 + entries.length * ENTRY);
+    IDX_MAGIC.copy(idx, 0);
+    idx.writeUInt32LE(entries.length, 4);
+    entries.forEach(([id, off, len], i) => {
+      const p = 8 + i * ENTRY;
+      Buffer.from(id, 'hex').copy(idx, p);
+      idx.writeBigUInt64LE(BigInt(off), p + 32);
+      idx.writeUInt32LE(len, p + 40);
+    });
+    const name = `pack-${this.hash.digest('hex')}`;
+    fs.mkdirSync(this.dir, { recursive: true });
+    fs.renameSync(this.tmpPack, path.join(this.dir, `${name}.pack`));
+    const tmpIdx = this.tmpPath('idx');
+    fs.writeFileSync(tmpIdx, idx, { mode: 0o444 });
+    fs.renameSync(tmpIdx, path.join(this.dir, `${name}.idx`));
+    return name;
   }
-  if (entries.length === 0) {
-    fs.rmSync(tmpPack, { force: true });
-    return undefined;
+
+  /** Drops the unfinished pack (on failure). */
+  abort(): void {
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+    fs.rmSync(this.tmpPack, { force: true });
   }
-  entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const idx = Buffer.alloc(8 + entries.length * ENTRY);
-  IDX_MAGIC.copy(idx, 0);
-  idx.writeUInt32LE(entries.length, 4);
-  entries.forEach(([id, off, len], i) => {
-    const p = 8 + i * ENTRY;
-    Buffer.from(id, 'hex').copy(idx, p);
-    idx.writeBigUInt64LE(BigInt(off), p + 32);
-    idx.writeUInt32LE(len, p + 40);
-  });
-  const name = `pack-${hash.digest('hex')}`;
-  fs.mkdirSync(dir, { recursive: true });
-  fs.renameSync(tmpPack, path.join(dir, `${name}.pack`));
-  const tmpIdx = tmpPath('idx');
-  fs.writeFileSync(tmpIdx, idx, { mode: 0o444 });
-  fs.renameSync(tmpIdx, path.join(dir, `${name}.idx`));
-  return name;
 }
