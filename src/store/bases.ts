@@ -67,6 +67,9 @@ export function planBases(tensors: TensorDesc[], sources: { previous?: Pointer; 
       for (const p of direct) add(pieceOf(match(p, t, ordinal), piece));
       for (const e of (index?.same(t) ?? []).slice(0, perSource)) add(pieceOf(e.tensor, piece));
       for (const p of direct) add(pieceOf(wideSource(p, t), piece));
+      // Same name, other shape: rows or columns sliced out (structured pruning); tried as dictionaries.
+      for (const p of direct) add(pieceOf(tensorsOf(p).find((x) => x.name === t.name && x.dims.join(',') !== t.dims.join(',')), piece));
+      for (const e of (index?.sameName(t.name) ?? []).filter((x) => x.tensor.dims.join(',') !== t.dims.join(',')).slice(0, perSource)) add(pieceOf(e.tensor, piece));
       if (NARROW.has(t.dtype) && index) {
         for (const e of index.sameDims(t.dims).filter((x) => x.tensor.dtype === 'float32').slice(0, perSource)) add(pieceOf(e.tensor, piece));
       }

@@ -20,6 +20,7 @@ export class PointerIndex {
   readonly pointers = new Map<string, Pointer>();
   private readonly byKey = new Map<string, { sha: string; tensor: TensorPart }[]>();
   private readonly byDims = new Map<string, { sha: string; tensor: TensorPart }[]>();
+  private readonly byName = new Map<string, { sha: string; tensor: TensorPart }[]>();
 
   add(p: Pointer): void {
     if (this.pointers.has(p.sha256)) return;
@@ -28,6 +29,8 @@ export class PointerIndex {
       const k = tensorKey(t);
       if (!this.byKey.has(k)) this.byKey.set(k, []);
       this.byKey.get(k)!.unshift({ sha: p.sha256, tensor: t });
+      if (!this.byName.has(t.name)) this.byName.set(t.name, []);
+      this.byName.get(t.name)!.unshift({ sha: p.sha256, tensor: t });
       const d = t.dims.join(',');
       if (!this.byDims.has(d)) this.byDims.set(d, []);
       this.byDims.get(d)!.unshift({ sha: p.sha256, tensor: t });
@@ -37,6 +40,11 @@ export class PointerIndex {
   /** Tensors with this name, dtype and shape, most recently added first. */
   same(t: { name: string; dtype: string; dims: number[] }): { sha: string; tensor: TensorPart }[] {
     return this.byKey.get(tensorKey(t)) ?? [];
+  }
+
+  /** Tensors of this name, any dtype or shape (pruned, sliced), most recently added first. */
+  sameName(name: string): { sha: string; tensor: TensorPart }[] {
+    return this.byName.get(name) ?? [];
   }
 
   /** Tensors of this shape, any dtype, most recently added first. */
