@@ -195,3 +195,21 @@ test('a clean cache hit never returns a pointer whose chunks gc removed', () => 
   assert.equal(sha(repo.read('m.onnx')), sha(m));
   void floatsBuffer;
 });
+
+test('a chunk used twice in one model and as a delta base checks out intact (read-ahead worker)', () => {
+  const repo = TestRepo.create();
+  const specs = mlpTensors({ seed: 31, layers: 4, width: W });
+  // layer 2 repeats layer 0's weights (tied weights), and a fine-tune of layer 0 follows
+  const tied = specs.map((s, i) => (i === 4 ? { ...s, raw: specs[0].raw } : s));
+  const ft = tied.map((s, i) => (i === 6 ? { ...s, raw: perturb(specs[0].raw!, 3, 1, 1e-4) } : s));
+  const a = modelOf(tied, W);
+  const b = modelOf(ft, W);
+  repo.write('a.onnx', a);
+  repo.write('b.onnx', b);
+  repo.commitAll('tied');
+  repo.mgit('repack');
+  for (const p of ['a.onnx', 'b.onnx']) fs.rmSync(repo.path(p));
+  repo.git('checkout', '--', '.');
+  assert.equal(sha(repo.read('a.onnx')), sha(a));
+  assert.equal(sha(repo.read('b.onnx')), sha(b));
+});

@@ -12,7 +12,8 @@ import { configBool } from '../git/git.js';
 import { Repo } from '../repo.js';
 import { trace } from '../trace.js';
 import { cleanStream, type CleanStats } from './clean.js';
-import { reconstruct } from './smudge.js';
+import { PrefetchReader } from '../store/prefetch.js';
+import { reconstructAhead } from './smudge.js';
 import { spool } from './spool.js';
 
 export interface FilterOptions {
@@ -36,7 +37,9 @@ export async function runFilterProcess(input: NodeJS.ReadableStream, output: Nod
     if (!req) {
       // git closed the pipe and waits for us to exit: nothing may keep the event loop alive
       await catFile?.close();
+      await prefetch?.close();
       catFile = undefined;
+      prefetch = undefined;
       return;
     }
     const command = req.get('command');
@@ -125,7 +128,8 @@ async function smudge(repo: Repo, reader: PktReader, writer: PktWriter, pathname
     await writer.text('status=success');
     await writer.flush();
     try {
-      for (const piece of reconstruct(repo.store, pointer)) await writer.packet(piece);
+      prefetch ??= new PrefetchReader(repo.store);
+      for await (const piece of reconstructAhead(prefetch, pointer)) await writer.packet(piece);
     } catch (e) {
       report(pathname, isMgitError(e) ? withHint(e) : e);
       await writer.flush();
@@ -141,6 +145,7 @@ async function smudge(repo: Repo, reader: PktReader, writer: PktWriter, pathname
 }
 
 let catFile: CatFile | undefined;
+let prefetch: PrefetchReader | undefined;
 
 /**
  * The pointer of this path's previous version: the staged one, else HEAD's. Read-only plumbing, safe

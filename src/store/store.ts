@@ -174,8 +174,11 @@ export class ChunkStore {
     return readPacked(entry);
   }
 
-  /** Reads, decodes (bases first) and verifies a chunk. */
-  get(id: string, seen: Set<string> = new Set()): Buffer {
+  /**
+   * Reads, decodes (bases first) and verifies a chunk. Decoded chunks are kept for reuse as bases;
+   * `cache: false` is for streaming reads that will not come back (bases are cached regardless).
+   */
+  get(id: string, opts: { cache?: boolean } = {}, seen: Set<string> = new Set()): Buffer {
     const hit = this.cache.get(id);
     if (hit) {
       this.cache.delete(id);
@@ -187,7 +190,7 @@ export class ChunkStore {
     seen.add(id);
     let raw: Buffer;
     try {
-      raw = decodeObject(obj, MAX_CHUNK_BYTES, (b) => this.get(b, seen));
+      raw = decodeObject(obj, MAX_CHUNK_BYTES, (b) => this.get(b, {}, seen));
     } catch (e) {
       if (e instanceof ChunkMissingError || e instanceof ChunkCorruptError) {
         if (e.chunk !== id) throw new ChunkCorruptError(id, `its delta base ${e.chunk} is ${e instanceof ChunkMissingError ? 'missing' : 'corrupt'}`);
@@ -196,7 +199,7 @@ export class ChunkStore {
       throw new ChunkCorruptError(id, errorMessage(e));
     }
     if (sha256(raw) !== id) throw new ChunkCorruptError(id, 'its bytes do not match its id');
-    this.remember(id, raw);
+    if (opts.cache !== false) this.remember(id, raw);
     return raw;
   }
 
