@@ -94,7 +94,9 @@ test('derived models are stored as deltas; repack keeps every pointer and shrink
   repo.git('checkout', '--', '.');
   for (const [p, b] of Object.entries(files)) assert.equal(sha(repo.read(p)), sha(b), p);
   assert.equal(repo.status(), '');
-  assert.equal(JSON.parse(repo.mgit('fsck', '--json')).ok, true);
+  const full = JSON.parse(repo.mgit('fsck', '--full', '--json'));
+  assert.equal(full.ok, true);
+  assert.deepEqual(full.mismatched, []);
 });
 
 test('a new version of a path is a delta of the previous one at clean time', () => {
