@@ -172,6 +172,7 @@ export function repack(store: ChunkStore, versions: RepackVersion[], opts: Repac
   }
   // Loose copies of packed objects are redundant now.
   for (const id of [...store.looseIds()]) if (placed.has(id)) store.remove(id);
+  store.pruneEmptyDirs();
   store.reloadPacks();
   report.bytesAfter = storeBytes(store);
   report.seconds = (Date.now() - started) / 1000;
