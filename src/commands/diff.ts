@@ -97,6 +97,9 @@ async function diffCommand(args: string[], opts: Opts): Promise<void> {
       const revs = split ? split.revs : args;
       const paths = split ? split.paths : [];
       if (revs.length > 2) throw new UsageError('give at most two revisions (and paths after --)');
+      for (const r of revs) {
+        if (r.includes(':') && !resolver.isModelName(r)) throw new MgitError('ENOMODEL', `${r}: no such model (a blob name like REV:path, or a file)`);
+      }
       for (const ch of rawDiff([...(cached ? ['--cached'] : []), ...revs], paths, process.cwd())) {
         const oldSide = ZERO_OID.test(ch.oldOid) ? undefined : ch.oldOid;
         const newSide = ch.status === 'D' ? undefined : ZERO_OID.test(ch.newOid) ? 'worktree' : ch.newOid;

@@ -387,19 +387,23 @@ class Matcher {
     return [...acc.values()].filter((c) => this.B.v[c.id]!.kind === 'node');
   }
 
-  /** Last hint: nodes with the same non-empty name and op. */
+  /**
+   * Last hint: nodes with the same non-empty name, and the same op or at least one neighbour in common
+   * (an op replaced in place while its surroundings changed too).
+   */
   private names(): void {
     const byName = new Map<string, Vertex>();
-    for (const y of this.free('b')) if (y.kind === 'node' && y.name) byName.set(`${y.node!.opType}\0${y.name}`, y);
+    for (const y of this.free('b')) if (y.kind === 'node' && y.name) byName.set(y.name, y);
     for (const x of this.free('a')) {
       if (x.kind !== 'node' || !x.name) continue;
-      const y = byName.get(`${x.node!.opType}\0${x.name}`);
-      if (y && !this.ba.has(y.id)) this.pair(x.id, y.id);
+      const y = byName.get(x.name);
+      if (!y || this.ba.has(y.id)) continue;
+      const sameOp = y.node!.opType === x.node!.opType && y.node!.domain === x.node!.domain;
+      if (sameOp || this.neighbourCandidates(x).some((c) => c.id === y.id)) this.pair(x.id, y.id);
     }
   }
 }
 
-/** Op plus the shape of its first weight: what stays of a node when its attributes and other inputs change. */
 function weakKey(v: Vertex): string {
   const w = v.inputs.find((i) => i.kind === 'weight');
   return `${v.node!.domain}::${v.node!.opType}|${w?.kind === 'weight' ? tensorDesc(w.tensor) : ''}`;

@@ -71,3 +71,9 @@ export function conflictStages(path: string, cwd?: string): Partial<Record<1 | 2
   }
   return out;
 }
+
+/** Whether git would color output for a color.* setting, given whether stdout is a terminal. */
+export function colorBool(name: string, stdoutIsTty: boolean, cwd?: string): boolean {
+  const r = git(['config', '--get-colorbool', name, String(stdoutIsTty)], { cwd, okStatus: [1, 128] });
+  return r.status === 0 && r.stdout.toString('utf8').trim() === 'true';
+}
