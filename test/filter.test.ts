@@ -227,7 +227,7 @@ test('a corrupt chunk is named on checkout and by fsck', () => {
   assert.deepEqual(JSON.parse(g.stdout).missing, [{ chunk, models: ['m.onnx'] }]);
 });
 
-test('two branches that change a model merge as a binary conflict, never markers in a pointer', () => {
+test('two branches that change the same tensors differently conflict, with ours as a real model, never markers in a pointer', () => {
   const repo = TestRepo.create();
   repo.write('m.onnx', mlpModel({ seed: 30 }));
   repo.commitAll('base');
