@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { run, tempDir, TestRepo } from './helpers/git-repo.js';
 import { DT, floatsBuffer, seededFloats } from './helpers/onnx-builder.js';
+import { runPage } from './helpers/fake-dom.js';
 import { mapFloats, variantModel, variantTensors } from './helpers/model-variants.js';
 
 const base = variantTensors({ layers: 3 });
@@ -259,6 +260,11 @@ test('html is one self-contained page and model text cannot break out of it', ()
   const data = html.slice(html.indexOf('id="data">') + 10, html.indexOf('</script>'));
   const parsed = JSON.parse(data) as Json;
   assert.equal(parsed.models[0]!.tensors.changes.find((c) => c.class === 'renamed')!.name, evil);
+  // the page's script runs: it draws the tensors and the graph, and every handler works
+  const page = runPage(html);
+  assert.ok(page.elements > 20 && page.handlers > 5, JSON.stringify(page).slice(0, 200));
+  assert.ok(page.text.some((t) => t.includes(evil)), 'names reach the page as text');
+  assert.ok(page.text.some((t) => t.startsWith('MatMul matmul_0')));
 });
 
 test('plain git diff: pointer lines by default, tensor summary with the opt-in driver', () => {

@@ -46,7 +46,7 @@ async function resolve(paths: string[], opts: { strategy?: string }): Promise<vo
       const ours = await version('ours', stages[2].oid);
       const theirs = await version('theirs', stages[3].oid);
       const outcome = mergeModels(repo.store, base, ours, theirs, strategy);
-      process.stderr.write(describeOutcome(rel, outcome));
+      process.stderr.write(describeOutcome(rel, outcome, 'resolve'));
       if (outcome.status !== 'clean' || !outcome.pointer) {
         failed++;
         continue;

@@ -34,9 +34,6 @@ const S=x=>x==null?'':x===0?'0':(Math.abs(x)>=0.01&&Math.abs(x)<1000?String(+x.t
 const P=x=>x==null?'':x===0?'0%':x<0.001?'<0.1%':(+(x*100).toPrecision(3))+'%';
 const D=d=>'['+d.join(',')+']';
 const CL=['changed','reshaped','retyped','renamed','added','removed','unchanged'];
-const root=document.getElementById('root');
-if(!R.models.length)root.append(el('p',{text:'No model differences.'}));
-for(const m of R.models)root.append(model(m));
 function model(m){
   const s=el('section',{class:'model'});
   s.append(el('h2',{text:m.path+(m.status==='modified'?'':' ('+m.status+')')}));
@@ -100,6 +97,9 @@ function describe(c){
   const W=x=>x?x.name+' '+x.type:'(none)';for(const x of c.weights||[])t((x.slot.startsWith('attr:')?x.slot.slice(5):'input '+x.slot)+' '+x.change+': '+W(x.a)+' → '+W(x.b));
   for(const s of c.subgraphs||[]){f.append(el('div',{text:'subgraph '+s.attr+':'}),graph(s.diff))}
   return f}
+const root=document.getElementById('root');
+if(!R.models.length)root.append(el('p',{text:'No model differences.'}));
+for(const m of R.models)root.append(model(m));
 `;
 
 /** The page for a report; `title` goes into <title> (escaped). */

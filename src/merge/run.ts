@@ -34,8 +34,8 @@ export function chooseStrategy(flag: string | undefined, cwd?: string): Strategy
 
 const list = (names: string[], max = 6) => names.slice(0, max).join(', ') + (names.length > max ? `, and ${names.length - max} more` : '');
 
-/** Lines for stderr describing a merge outcome. */
-export function describeOutcome(path: string, o: MergeOutcome): string {
+/** Lines for stderr describing a merge outcome (`resolve`: the user is settling a conflict already). */
+export function describeOutcome(path: string, o: MergeOutcome, context: 'driver' | 'resolve' = 'driver'): string {
   if (o.status === 'clean') {
     const c = o.counts;
     const parts = [`${c.ours} from ours`, `${c.theirs} from theirs`, `${c.same} the same`];
@@ -54,9 +54,10 @@ export function describeOutcome(path: string, o: MergeOutcome): string {
   if (no.length) lines.push(o.conflicts[0]!.detail!);
   const unsettled = o.conflicts.filter((c) => c.detail && c.reason !== 'structure' && c.reason !== 'not-onnx');
   if (unsettled.length) lines.push(`the strategy could not settle: ${list(unsettled.map((c) => `${c.name} (${c.detail})`), 3)}`);
+  const kept = context === 'driver' ? 'kept ours in the work tree. ' : 'nothing changed. ';
   return (
     `mgit: CONFLICT (model): ${path}: ${lines.join('; ')}.\n` +
-    `mgit: kept ours in the work tree. Compare: git mgit diff :1:${path} :3:${path}  (base -> theirs)\n` +
+    `mgit: ${kept}Compare: git mgit diff :1:${path} :3:${path}  (base -> theirs)\n` +
     `mgit: resolve: git mgit resolve --strategy=<ours|theirs|base|average|task-arithmetic> ${path}, or git checkout --theirs ${path} && git add ${path}\n`
   );
 }
