@@ -1,4 +1,4 @@
-// `git mgit uninstall`: removes the filter config and, inside a repository, mgit's hooks (restoring
+// `git mgit uninstall`: removes the filter and driver config and, inside a repository, mgit's hooks (restoring
 // any hook mgit had chained).
 
 import type { Command } from 'commander';
@@ -13,8 +13,8 @@ export function register(program: Command): void {
     .option('--local', 'remove only the current repository config')
     .option('--skip-repo', 'leave the hooks of the current repository')
     .action((opts: { local?: boolean; skipRepo?: boolean }) => {
-      configUnsetSection('filter.mgit', { scope: opts.local ? 'local' : 'global' });
-      process.stdout.write(`mgit filter removed from ${opts.local ? 'local' : 'global'} git config\n`);
+      for (const section of ['filter.mgit', 'merge.mgit', 'diff.mgit']) configUnsetSection(section, { scope: opts.local ? 'local' : 'global' });
+      process.stdout.write(`mgit filter, merge and diff drivers removed from ${opts.local ? 'local' : 'global'} git config\n`);
       if (!opts.skipRepo && Repo.find()) {
         for (const c of uninstallHooks()) process.stdout.write(`hook ${c.hook}: ${c.action}\n`);
       }

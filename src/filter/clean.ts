@@ -20,9 +20,9 @@ import { dtypeName, planeWidth } from '../onnx/dtypes.js';
 import { OnnxFormatError, scanOnnx, type TensorPayload } from '../onnx/scan.js';
 import { planBases, ordinals, type BasePlan, type TensorDesc } from '../store/bases.js';
 import type { CleanCache } from '../store/clean-cache.js';
-import { putChunk } from '../store/encoder.js';
+import { putChunk, type ChunkContext } from '../store/encoder.js';
 import type { PointerIndex } from '../store/pointer-index.js';
-import type { ChunkStore } from '../store/store.js';
+import { sha256, type ChunkStore, type PutResult } from '../store/store.js';
 import { spool, type Spooled } from './spool.js';
 
 export interface CleanStats {
@@ -71,7 +71,7 @@ export async function cleanSpooled(store: ChunkStore, cache: CleanCache, sp: Spo
   const index = sources.index?.();
   const fd = fs.openSync(sp.path, 'r');
   try {
-    const p = buildPointer(store, fd, sp.size, sp.sha256, stats, (tensors) => planBases(tensors, { previous, index }));
+    const p = buildPointer(storeSink(store), fd, sp.size, sp.sha256, stats, (tensors) => planBases(tensors, { previous, index }));
     index?.add(p);
     const pointer = Buffer.from(formatPointer(p), 'utf8');
     cache.set(sp.sha256, pointer);
@@ -109,8 +109,19 @@ function tensorsOf(fd: number, size: number): TensorPayload[] | undefined {
   }
 }
 
+/** Where buildPointer puts each chunk it cuts. */
+export type ChunkSink = (buf: Buffer, ctx: ChunkContext, candidates: string[]) => PutResult;
+
+/** Stores chunks, choosing their encodings among the candidate bases. */
+export function storeSink(store: ChunkStore): ChunkSink {
+  return (buf, ctx, candidates) => putChunk(store, buf, ctx, { candidates });
+}
+
+/** Cuts and hashes only: gives the pointer clean would give, storing nothing (diff of a plain file). */
+export const hashSink: ChunkSink = (buf) => ({ id: sha256(buf), written: false, storedBytes: 0 });
+
 export function buildPointer(
-  store: ChunkStore,
+  sink: ChunkSink,
   fd: number,
   size: number,
   sha: string,
@@ -122,7 +133,7 @@ export function buildPointer(
   const bases = plan?.(descs);
   const ords = ordinals(descs);
   const put = (buf: Buffer, width: number, candidates: string[], desc?: TensorDesc): ChunkRef => {
-    const r = putChunk(store, buf, { width, dtype: desc?.dtype, dims: desc?.dims }, { candidates });
+    const r = sink(buf, { width, dtype: desc?.dtype, dims: desc?.dims, kind: desc ? 'tensor' : tensors ? 'skeleton' : 'raw' }, candidates);
     if (stats && r.written) {
       stats.chunksWritten++;
       stats.bytesWritten += r.storedBytes;
