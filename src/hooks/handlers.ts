@@ -23,6 +23,17 @@ const handlers: Record<HookName, Handler> = {
   },
 };
 
+/**
+ * Shell conditions under which a hook script starts mgit at all. Starting Node costs 70-100 ms, which
+ * every commit would pay for hooks with nothing to do; a guard lets the script decide in a few ms.
+ * A hook without a guard always runs.
+ */
+export const HOOK_GUARDS: Partial<Record<HookName, string>> = {
+  // nothing runs on commit until model tests exist
+  'pre-commit': 'false',
+  'post-commit': 'false',
+};
+
 /** Runs a hook; unknown hook names succeed, so a newer hook script never breaks an older mgit. */
 export async function runHook(name: string, ctx: HookContext): Promise<number> {
   const h = (handlers as Record<string, Handler | undefined>)[name];

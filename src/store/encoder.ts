@@ -36,7 +36,12 @@ export interface PutOptions {
 export const DEFAULT_MAX_DEPTH = 10;
 const SAMPLE = 64 * 1024;
 const FULL_BELOW = 1024 * 1024;
+/** Dictionary bases: repack may use large ones; clean keeps them small (loading a dictionary costs
+ * time and memory in proportion to its size, and clean runs on every git add). */
 const MAX_DICT = 64 * 1024 * 1024;
+const MAX_DICT_FAST = 8 * 1024 * 1024;
+/** Candidate bases clean loads at most (repack: all it is given). */
+const MAX_CANDIDATES_FAST = 4;
 
 interface Trial {
   transform: Transform;
@@ -81,12 +86,18 @@ function collectTrials(store: ChunkStore, raw: Uint8Array, ctx: ChunkContext, op
   const dictBases: Base[] = [];
   const seen = new Set<string>();
   const zeros = zeroShare(raw, ctx.width);
+  const maxDict = opts.thorough ? MAX_DICT : MAX_DICT_FAST;
+  let sameLength = false;
   for (const cid of opts.candidates ?? []) {
     if (seen.has(cid) || cid === selfId) continue;
+    if (!opts.thorough && seen.size >= MAX_CANDIDATES_FAST) break;
     seen.add(cid);
     const info = store.info(cid);
     const depth = opts.depthOf ? opts.depthOf(cid) : info?.depth;
     if (!info || depth === undefined || depth + 1 > maxDepth) continue;
+    // In clean, a dictionary is only worth loading when nothing of the same length can serve.
+    const dictOnly = info.rawLength !== raw.length && !(ctx.dtype && info.rawLength === raw.length * 2) && !(ctx.dtype && info.rawLength === raw.length * 4);
+    if (dictOnly && !opts.thorough && (sameLength || info.rawLength > maxDict)) continue;
     let bytes: Buffer;
     try {
       bytes = store.get(cid);
@@ -96,6 +107,7 @@ function collectTrials(store: ChunkStore, raw: Uint8Array, ctx: ChunkContext, op
     const base: Base = { id: cid, bytes, depth };
     const dtype = ctx.dtype ?? '';
     if (bytes.length === raw.length) {
+      sameLength = true;
       trials.push({ transform: Transform.XorPlanes, bases: [base] });
       if ((ctx.width === 4 || ctx.width === 2) && zeros > 0.05) trials.push({ transform: Transform.MaskedXor, bases: [base] });
     } else if ((dtype === 'float16' || dtype === 'bfloat16') && bytes.length === raw.length * 2) {
@@ -104,10 +116,10 @@ function collectTrials(store: ChunkStore, raw: Uint8Array, ctx: ChunkContext, op
       for (const rows of quantRowChoices(ctx.dims ?? [], raw.length)) trials.push({ transform: Transform.QuantPredict, bases: [base], arg: rows });
     }
     if (bytes.length !== raw.length || !ctx.dtype) {
-      if (dictBases.reduce((a, b) => a + b.bytes.length, 0) + bytes.length <= MAX_DICT) dictBases.push(base);
+      if (dictBases.reduce((a, b) => a + b.bytes.length, 0) + bytes.length <= maxDict) dictBases.push(base);
     }
   }
-  if (dictBases.length) trials.push({ transform: Transform.Dict, bases: dictBases.slice(0, 8) });
+  if (dictBases.length && (opts.thorough || !sameLength || !ctx.dtype)) trials.push({ transform: Transform.Dict, bases: dictBases.slice(0, opts.thorough ? 8 : 2) });
   return trials;
 }
 
