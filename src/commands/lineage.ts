@@ -8,12 +8,14 @@ import { printJson } from '../format.js';
 import { suggestParents } from '../lineage/autopilot.js';
 import { checkPlaceholders, splitCommand } from '../lineage/command.js';
 import type { LiveEdge } from '../lineage/graph.js';
+import { LineageIndex } from '../lineage/local-index.js';
 import { loadGraph, writeRecords } from '../lineage/ref.js';
 import { encodeRecord, recordId, RELATIONS, RELATION_HELP, type EdgeRecord, type LineageRecord } from '../lineage/record.js';
 import { ensureLineageRefspecs, fetchLineage, pushLineage } from '../lineage/sync.js';
 import { trustRecords } from '../lineage/trust.js';
 import { resolveVersion, scanModels, type ResolvedVersion } from '../lineage/versions.js';
 import { Repo } from '../repo.js';
+import { trace } from '../trace.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -114,13 +116,18 @@ async function add(childSpec: string, opts: AddOptions): Promise<void> {
   if (!opts.auto && !opts.parent.length) throw new UsageError('name the parent version(s) with --parent PATH[@REV], or use --auto');
   if (!opts.auto && !opts.relation) throw new UsageError(`say how the child was made with --relation; one of:\n${RELATION_LIST}`);
   const child = await resolveVersion(repo, childSpec, { needPointer: !!opts.auto });
+  trace(`lineage add: resolved ${child.id}`);
   const graph = loadGraph(repo);
+  trace(`lineage add: graph loaded (${graph.records.size} records)`);
+  const index = new LineageIndex(repo);
+  const history = await scanModels(repo, index);
+  trace(`lineage add: history scanned (${history.models.length} models)`);
 
   let parents: ResolvedVersion[];
   let relation = opts.relation;
   let auto: string | undefined;
   if (opts.auto) {
-    const [best] = await suggestParents(repo, child, { limit: 1, graph });
+    const [best] = await suggestParents(repo, child, { limit: 1, graph, history, index });
     if (!best) throw new MgitError('ENOSUGGESTION', `the autopilot found no parent for ${child.path || child.id}: no version shares or resembles its tensors (name one with --parent)`, 1);
     parents = [{ id: best.id, path: best.path, source: 'id' }];
     relation ??= best.relation;
@@ -134,7 +141,6 @@ async function add(childSpec: string, opts: AddOptions): Promise<void> {
   if (new Set(parentIds).size !== parentIds.length) throw new UsageError('a parent version is named twice');
 
   // A cycle through declared edges or through git's own version order would make lineage unreadable.
-  const history = await scanModels(repo);
   const earlier = new Map<string, string[]>();
   for (const m of history.models) for (let i = 0; i + 1 < m.versions.length; i++) (earlier.get(m.versions[i].id) ?? earlier.set(m.versions[i].id, []).get(m.versions[i].id)!).push(m.versions[i + 1].id);
   if (graph.wouldCycle(child.id, parentIds, (v) => earlier.get(v) ?? [])) {
@@ -171,6 +177,7 @@ async function add(childSpec: string, opts: AddOptions): Promise<void> {
     records.push(record);
     writeRecords(repo, records, `lineage: ${label}${auto ? ' (auto)' : ''}\n`);
   }
+  trace('lineage add: written');
   if (command) trustRecords(repo, [id]); // the user typed it here: the cascade may run it
   ensureLineageRefspecs(repo);
 

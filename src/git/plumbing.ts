@@ -126,16 +126,26 @@ export function treeOf(commit: string, cwd?: string): string {
  */
 export function commitTree(tree: string, parents: string[], message: string, cwd?: string): string {
   const args = ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p])];
+  const r = git(args, { cwd, input: message, okStatus: [128] });
+  if (r.status === 0) return r.stdout.toString('utf8').trim();
+  if (!/tell me who you are|auto-detect|empty ident/i.test(r.stderr)) throw new GitError(args, r.stderr, r.status);
   const env = { ...process.env };
-  if (git(['var', 'GIT_COMMITTER_IDENT'], { cwd, okStatus: [128] }).status !== 0) {
-    env.GIT_COMMITTER_NAME ||= 'mgit';
-    env.GIT_COMMITTER_EMAIL ||= 'mgit@localhost';
-  }
-  if (git(['var', 'GIT_AUTHOR_IDENT'], { cwd, okStatus: [128] }).status !== 0) {
-    env.GIT_AUTHOR_NAME ||= 'mgit';
-    env.GIT_AUTHOR_EMAIL ||= 'mgit@localhost';
-  }
+  env.GIT_COMMITTER_NAME ||= 'mgit';
+  env.GIT_COMMITTER_EMAIL ||= 'mgit@localhost';
+  env.GIT_AUTHOR_NAME ||= env.GIT_COMMITTER_NAME;
+  env.GIT_AUTHOR_EMAIL ||= env.GIT_COMMITTER_EMAIL;
   return gitText(args, { cwd, env, input: message });
+}
+
+/** Which of these paths exist in a tree-ish (one `cat-file --batch-check` for all of them). */
+export function existingPaths(treeish: string, paths: string[], cwd?: string): Set<string> {
+  const out = new Set<string>();
+  if (!paths.length) return out;
+  const lines = gitText(['cat-file', '--batch-check=%(objecttype)'], { cwd, input: paths.map((p) => `${treeish}:${p}`).join('\n') + '\n' }).split('\n');
+  paths.forEach((p, i) => {
+    if (lines[i] === 'blob') out.add(p);
+  });
+  return out;
 }
 
 const ZERO = /^0+$/;

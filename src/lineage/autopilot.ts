@@ -49,11 +49,13 @@ export async function suggestParents(repo: Repo, target: ResolvedVersion, opts: 
         if (!p) continue;
         e = index.entry(v.id, p);
       }
-      if (e) candidates.push({ id: v.id, path: v.path, time: v.staged ? undefined : v.time, entry: e });
+      if (e) candidates.push({ id: v.id, path: v.path, seq: v.seq, entry: e });
     }
   }
   trace(`autopilot: ${candidates.length} candidate versions for ${target.id}`);
-  return rankParents(entry, candidates, { limit: opts.limit, threshold: opts.threshold });
+  const ranked = rankParents(entry, candidates, { limit: opts.limit, threshold: opts.threshold });
+  trace(`autopilot: ranked`);
+  return ranked;
 }
 
 /** The edge record the autopilot writes for a suggestion. */

@@ -1,16 +1,18 @@
 // The local lineage index, `<git common dir>/mgit/lineage-index/`: caches that make lineage reads and
 // autopilot suggestions cheap, all derived data that can be deleted at any time and is rebuilt from
 // git objects and chunks.
-//   blobs.v1              one line per blob ever looked at: `<blob oid> <version id | ->` (blobs never
-//                         change, so an answer is final; `-` = not an mgit pointer)
-//   v1/<id[0:2]>/<id>.json  per model version: its tensors (name, dtype, dims, chunk ids) and a sketch
-//                         of each tensor's values (sketch.ts)
-// Never: hold anything that is not derived from git objects or the chunk store, travel with push, or
-// be written other than atomically (temp file + rename).
+//   blobs.v1      one line per blob ever looked at: `<blob oid> <version id | ->` (blobs never change,
+//                 so an answer is final; `-` = not an mgit pointer)
+//   entries.v1    one JSON line per model version: its tensors (name, dtype, dims, chunk ids) and a
+//                 sketch of each tensor's values (sketch.ts); a later line for an id replaces an earlier
+//   records.v1    one line per lineage record blob already checked: `<blob oid> <record id> <record>`
+// All three are append-only: whole lines appended with O_APPEND, so concurrent writers interleave
+// lines, never bytes; a torn or unreadable line is skipped (and rebuilt). One read per file per
+// process instead of one per version keeps a suggestion among 1,000 versions fast.
+// Never: hold anything that is not derived from git objects or the chunk store, or travel with push.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { TENSOR_PIECE_BYTES, type Pointer } from '../codec/pointer.js';
 import { pointersIn } from '../git/scan.js';
 import type { Repo } from '../repo.js';
@@ -44,6 +46,8 @@ export class LineageIndex {
   readonly dir: string;
   private blobs?: Map<string, string | null>;
   private readonly entries = new Map<string, IndexEntry>();
+  /** raw entry lines by version id, parsed on first use */
+  private lines?: Map<string, string>;
 
   constructor(readonly repo: Repo) {
     this.dir = path.join(repo.paths.commonDir, 'mgit', 'lineage-index');
@@ -56,13 +60,7 @@ export class LineageIndex {
   private loadBlobs(): Map<string, string | null> {
     if (this.blobs) return this.blobs;
     const m = new Map<string, string | null>();
-    let text = '';
-    try {
-      text = fs.readFileSync(this.blobFile, 'utf8');
-    } catch {
-      // no cache yet
-    }
-    for (const line of text.split('\n')) {
+    for (const line of readLines(this.blobFile)) {
       const mm = /^([0-9a-f]{40,64}) ([0-9a-f]{64}|-)$/.exec(line);
       if (mm) m.set(mm[1], mm[2] === '-' ? null : mm[2]);
     }
@@ -98,19 +96,14 @@ export class LineageIndex {
     const lines = unknown.map((u) => {
       const id = ids.get(u.oid) ?? null;
       known.set(u.oid, id);
-      return `${u.oid} ${id ?? '-'}\n`;
+      return `${u.oid} ${id ?? '-'}`;
     });
-    try {
-      fs.mkdirSync(this.dir, { recursive: true });
-      fs.appendFileSync(this.blobFile, lines.join(''));
-    } catch (e) {
-      trace(`lineage index: cannot write ${this.blobFile}: ${(e as Error).message}`);
-    }
+    appendLines(this.blobFile, lines);
     return { ids, pointers };
   }
 
-  private entryPath(id: string): string {
-    return path.join(this.dir, 'v1', id.slice(0, 2), `${id}.json`);
+  private get entryFile(): string {
+    return path.join(this.dir, 'entries.v1');
   }
 
   /**
@@ -133,8 +126,17 @@ export class LineageIndex {
   }
 
   private readEntry(id: string): IndexEntry | undefined {
+    if (!this.lines) {
+      this.lines = new Map();
+      for (const line of readLines(this.entryFile)) {
+        const m = /^\{"v":1,"id":"([0-9a-f]{64})"/.exec(line);
+        if (m) this.lines.set(m[1], line);
+      }
+    }
+    const line = this.lines.get(id);
+    if (!line) return undefined;
     try {
-      const o = JSON.parse(fs.readFileSync(this.entryPath(id), 'utf8')) as {
+      const o = JSON.parse(line) as {
         v: number;
         id: string;
         format: string;
@@ -160,8 +162,7 @@ export class LineageIndex {
   }
 
   private writeEntry(e: IndexEntry): void {
-    const file = this.entryPath(e.id);
-    const body = JSON.stringify({
+    const line = JSON.stringify({
       v: ENTRY_VERSION,
       id: e.id,
       format: e.format,
@@ -171,14 +172,22 @@ export class LineageIndex {
       k: Buffer.from(e.skeletonSketch.buffer, e.skeletonSketch.byteOffset, e.skeletonSketch.byteLength).toString('base64'),
       tensors: e.tensors.map((t) => ({ n: t.name, t: t.dtype, d: t.dims, b: t.bytes, c: t.chunks, s: encodeSketch(t.sketch) })),
     });
-    try {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-      fs.writeFileSync(tmp, body);
-      fs.renameSync(tmp, file);
-    } catch (err) {
-      trace(`lineage index: cannot write ${file}: ${(err as Error).message}`);
+    this.lines?.set(e.id, line);
+    appendLines(this.entryFile, [line]);
+  }
+
+  /** Lineage records already decoded and checked, by blob id (their blobs never change). */
+  checkedRecords(): Map<string, { id: string; json: string }> {
+    const out = new Map<string, { id: string; json: string }>();
+    for (const line of readLines(path.join(this.dir, 'records.v1'))) {
+      const m = /^([0-9a-f]{40,64}) ([0-9a-f]{64}) (\{.*\})$/.exec(line);
+      if (m) out.set(m[1], { id: m[2], json: m[3] });
     }
+    return out;
+  }
+
+  rememberRecords(rows: { blob: string; id: string; json: string }[]): void {
+    if (rows.length) appendLines(path.join(this.dir, 'records.v1'), rows.map((r) => `${r.blob} ${r.id} ${r.json}`));
   }
 
   /** Builds an entry from a pointer, reading the chunks each tensor's sketch needs. */
@@ -232,4 +241,23 @@ function u32(b64: string | undefined): Uint32Array {
   const out = new Uint32Array(b.length >> 2);
   for (let i = 0; i < out.length; i++) out[i] = b.readUInt32LE(i * 4);
   return out;
+}
+
+function readLines(file: string): string[] {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n');
+  } catch {
+    return [];
+  }
+}
+
+/** Appends whole lines in one write (O_APPEND): concurrent appenders interleave lines, not bytes. */
+function appendLines(file: string, lines: string[]): void {
+  if (!lines.length) return;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.appendFileSync(file, lines.join('\n') + '\n');
+  } catch (e) {
+    trace(`lineage index: cannot write ${file}: ${(e as Error).message}`);
+  }
 }

@@ -135,21 +135,7 @@ export function decodeRecord(bytes: Uint8Array, treePath?: string): { id: string
   const allowed = o.kind === 'edge' ? EDGE_KEYS : o.kind === 'retract' ? RETRACT_KEYS : undefined;
   if (!allowed) throw new RecordError(`unknown kind ${JSON.stringify(o.kind)}`);
   for (const k of Object.keys(o)) if (!allowed.has(k)) throw new RecordError(`unknown field ${JSON.stringify(k)}`);
-  const record: LineageRecord =
-    o.kind === 'retract'
-      ? { kind: 'retract', child: o.child as string, edge: o.edge as string }
-      : {
-          kind: 'edge',
-          child: o.child as string,
-          childPath: o.childPath as string,
-          parents: o.parents as string[],
-          parentPaths: o.parentPaths as string[],
-          relation: o.relation as string,
-          ...(o.command !== undefined ? { command: o.command as string[] } : {}),
-          ...(o.meta !== undefined ? { meta: o.meta as Record<string, string> } : {}),
-          ...(o.auto !== undefined ? { auto: o.auto as string } : {}),
-          ...(o.gen !== undefined ? { gen: o.gen as number } : {}),
-        };
+  const record = toRecord(o);
   const canonical = encodeRecord(record); // also validates every field
   if (!canonical.equals(Buffer.from(bytes))) throw new RecordError('not in canonical form');
   if (treePath !== undefined) {
@@ -159,6 +145,35 @@ export function decodeRecord(bytes: Uint8Array, treePath?: string): { id: string
     if (at.child !== record.child) throw new RecordError('record is filed under another child');
   }
   return { id, record };
+}
+
+function toRecord(o: Record<string, unknown>): LineageRecord {
+  return o.kind === 'retract'
+    ? { kind: 'retract', child: o.child as string, edge: o.edge as string }
+    : {
+        kind: 'edge',
+        child: o.child as string,
+        childPath: o.childPath as string,
+        parents: o.parents as string[],
+        parentPaths: o.parentPaths as string[],
+        relation: o.relation as string,
+        ...(o.command !== undefined ? { command: o.command as string[] } : {}),
+        ...(o.meta !== undefined ? { meta: o.meta as Record<string, string> } : {}),
+        ...(o.auto !== undefined ? { auto: o.auto as string } : {}),
+        ...(o.gen !== undefined ? { gen: o.gen as number } : {}),
+      };
+}
+
+/**
+ * A record from JSON that decodeRecord accepted before (a local cache of checked records): parsed,
+ * not re-validated. Only the placement in the tree is checked again, since the same blob may sit at
+ * another path.
+ */
+export function checkedRecord(json: string, id: string, treePath: string): LineageRecord {
+  const record = toRecord(JSON.parse(json) as Record<string, unknown>);
+  const at = parseRecordPath(treePath);
+  if (!at || at.id !== id || at.child !== record.child) throw new RecordError(`record ${id} is filed at ${JSON.stringify(treePath)}`);
+  return record;
 }
 
 const EDGE_KEYS = new Set(['v', 'kind', 'child', 'childPath', 'parents', 'parentPaths', 'relation', 'command', 'meta', 'auto', 'gen']);

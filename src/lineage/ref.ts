@@ -8,11 +8,12 @@
 
 import * as path from 'node:path';
 import { MgitError } from '../errors.js';
-import { catBlobs, commitTree, forEachRef, hashBlobs, isAncestor, lsTree, revParse, treeOf, updateRefCas, writeTree } from '../git/plumbing.js';
+import { catBlobs, commitTree, existingPaths, forEachRef, hashBlobs, isAncestor, lsTree, revParse, treeOf, updateRefCas, writeTree } from '../git/plumbing.js';
 import type { Repo } from '../repo.js';
 import { trace } from '../trace.js';
 import { LineageGraph, type InvalidRecord } from './graph.js';
-import { decodeRecord, encodeRecord, RecordError, recordId, recordPath, type LineageRecord } from './record.js';
+import { LineageIndex } from './local-index.js';
+import { checkedRecord, decodeRecord, encodeRecord, RecordError, recordId, recordPath, type LineageRecord } from './record.js';
 
 export const LINEAGE_REF = 'refs/mgit/lineage';
 export const REMOTE_LINEAGE_PREFIX = 'refs/mgit/remotes/';
@@ -35,8 +36,6 @@ export function lineageRefs(repo: Repo): { ref: string; oid: string }[] {
   return forEachRef([LINEAGE_REF, REMOTE_LINEAGE_PREFIX], cwdOf(repo)).filter((r) => r.ref === LINEAGE_REF || (r.ref.startsWith(REMOTE_LINEAGE_PREFIX) && r.ref.endsWith('/lineage')));
 }
 
-// Parsed records by blob id: blobs never change, so this cache is always valid within a process.
-const recordCache = new Map<string, { id: string; record: LineageRecord } | InvalidRecord>();
 let graphCache: { key: string; graph: LineageGraph } | undefined;
 
 /**
@@ -58,27 +57,42 @@ export function readRecords(repo: Repo, commits: string[]): LineageGraph {
   const cwd = cwdOf(repo);
   const entries = new Map<string, string>(); // path -> blob
   for (const c of commits) for (const e of lsTree(c, cwd)) if (e.type === 'blob' && !entries.has(e.path)) entries.set(e.path, e.oid);
-  const need = [...new Set(entries.values())].filter((oid) => !recordCache.has(oid));
-  const blobs = catBlobs(need, cwd);
-  const byOid = new Map<string, string>();
-  for (const [p, oid] of entries) if (!byOid.has(oid)) byOid.set(oid, p);
-  for (const oid of need) {
-    const p = byOid.get(oid)!;
+  const records: [string, LineageRecord][] = [];
+  const invalid: InvalidRecord[] = [];
+  // Records checked in an earlier process come from the local index; only new blobs are read and
+  // decoded (and then remembered).
+  const index = new LineageIndex(repo);
+  const checked = entries.size ? index.checkedRecords() : new Map<string, { id: string; json: string }>();
+  const need: { path: string; oid: string }[] = [];
+  for (const [p, oid] of entries) {
+    const c = checked.get(oid);
+    if (!c) {
+      need.push({ path: p, oid });
+      continue;
+    }
+    try {
+      records.push([c.id, checkedRecord(c.json, c.id, p)]);
+    } catch (e) {
+      invalid.push({ path: p, reason: (e as Error).message });
+    }
+  }
+  const blobs = catBlobs(
+    need.map((n) => n.oid),
+    cwd,
+  );
+  const remember: { blob: string; id: string; json: string }[] = [];
+  for (const { path: p, oid } of need) {
     const bytes = blobs.get(oid);
     try {
       if (!bytes) throw new RecordError('blob missing');
-      recordCache.set(oid, decodeRecord(bytes, p));
+      const d = decodeRecord(bytes, p);
+      records.push([d.id, d.record]);
+      remember.push({ blob: oid, id: d.id, json: bytes.toString('utf8').trimEnd() });
     } catch (e) {
-      recordCache.set(oid, { path: p, reason: (e as Error).message });
+      invalid.push({ path: p, reason: (e as Error).message });
     }
   }
-  const records: [string, LineageRecord][] = [];
-  const invalid: InvalidRecord[] = [];
-  for (const [p, oid] of entries) {
-    const r = recordCache.get(oid)!;
-    if ('record' in r) records.push([r.id, r.record]);
-    else invalid.push({ path: p, reason: r.reason });
-  }
+  index.rememberRecords(remember);
   if (invalid.length) trace(`lineage: ${invalid.length} invalid record(s) ignored`);
   return new LineageGraph(records, invalid);
 }
@@ -102,7 +116,7 @@ export function writeRecords(repo: Repo, records: LineageRecord[], message: stri
   });
   for (let attempt = 0; attempt < 20; attempt++) {
     const old = revParse(LINEAGE_REF, cwd);
-    const present = new Set(old ? lsTree(old, cwd).map((e) => e.path) : []);
+    const present = old ? existingPaths(old, encoded.map((e) => e.path), cwd) : new Set<string>();
     const fresh = encoded.filter((e, i) => !present.has(e.path) && encoded.findIndex((x) => x.path === e.path) === i);
     if (fresh.length === 0) return { added: [], commit: old };
     const oids = hashBlobs(

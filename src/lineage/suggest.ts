@@ -20,8 +20,8 @@ export const SHARED_THRESHOLD = 0.05;
 export interface Candidate {
   id: string;
   path: string;
-  /** commit time; on equal scores the older candidate wins (a parent predates its children) */
-  time?: number;
+  /** position in history (0 = newest, -1 = staged); on equal evidence the older candidate wins (a parent predates its children) */
+  seq?: number;
   entry: IndexEntry;
 }
 
@@ -39,7 +39,12 @@ export interface Suggestion {
   evidence: string;
 }
 
-const dimsKey = (t: IndexedTensor) => t.dims.join('x');
+const dimsKeys = new WeakMap<IndexedTensor, string>();
+function dimsKey(t: IndexedTensor): string {
+  let k = dimsKeys.get(t);
+  if (k === undefined) dimsKeys.set(t, (k = t.dims.join('x')));
+  return k;
+}
 const LOW_PRECISION = new Set(['float16', 'bfloat16', 'int8', 'uint8', 'int4', 'uint4', 'float8e4m3fn', 'float8e5m2']);
 const QUANT_SUFFIX = /_(quantized|quant|fp16|int8)$/;
 
@@ -85,14 +90,14 @@ export function rankParents(target: IndexEntry, candidates: Candidate[], opts: {
     const s = tensors.length ? scoreTensors(target, prepare(candidates[i])) : scoreSkeleton(target, prepare(candidates[i]));
     if (s.score >= threshold || s.distinctShared >= SHARED_THRESHOLD) out.push(s.suggestion);
   }
-  const time = new Map(candidates.map((c) => [c.id, c.time ?? Infinity]));
-  // Identical bytes count twice: they are near proof of descent, where similar values are only likely.
+  const age = new Map(candidates.map((c) => [c.id, c.seq ?? -1]));
+  // On equal scores: more identical bytes, then the more alike graph, then the older candidate.
   out.sort(
     (a, b) =>
-      b.score + b.shared - (a.score + a.shared) ||
+      b.score - a.score ||
       b.shared - a.shared ||
       b.graph - a.graph ||
-      time.get(a.id)! - time.get(b.id)! ||
+      age.get(b.id)! - age.get(a.id)! ||
       (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) ||
       (a.id < b.id ? -1 : 1),
   );

@@ -126,6 +126,8 @@ export interface VersionOccurrence {
   commit?: string;
   time?: number;
   subject?: string;
+  /** position in history, 0 for the newest commit (git log --date-order), -1 when staged */
+  seq: number;
   /** in the index but in no commit of the scanned history */
   staged?: boolean;
 }
@@ -179,11 +181,11 @@ class Paths {
 export async function scanModels(repo: Repo, index = new LineageIndex(repo)): Promise<ModelHistory> {
   const cwd = cwdOf(repo);
   const commits = logRaw(historyRevs(cwd), cwd);
-  const changes: { commit: string; time: number; subject: string; path: string; fromPath?: string; blob: string }[] = [];
-  for (const c of commits) {
+  const changes: { commit: string; time: number; seq: number; subject: string; path: string; fromPath?: string; blob: string }[] = [];
+  for (const [seq, c] of commits.entries()) {
     for (const ch of c.changes) {
       if (ch.status === 'D' || !/^100(644|755)$/.test(ch.mode)) continue;
-      changes.push({ commit: c.commit, time: c.time, subject: c.subject, path: ch.path, fromPath: ch.fromPath, blob: ch.blob });
+      changes.push({ commit: c.commit, time: c.time, seq, subject: c.subject, path: ch.path, fromPath: ch.fromPath, blob: ch.blob });
     }
   }
   const staged = repo.paths.top ? indexBlobs(cwd).filter((e) => e.stage === 0 && /^100(644|755)$/.test(e.mode)) : [];
@@ -198,7 +200,7 @@ export async function scanModels(repo: Repo, index = new LineageIndex(repo)): Pr
     if (!id) continue;
     if (c.fromPath) paths.union(c.path, c.fromPath); // a renamed model stays one model
     const key = `${id}\0${c.path}`;
-    const occ = { id, blob: c.blob, path: c.path, commit: c.commit, time: c.time, subject: c.subject, key };
+    const occ = { id, blob: c.blob, path: c.path, commit: c.commit, time: c.time, seq: c.seq, subject: c.subject, key };
     const prev = seen.get(key);
     if (prev) Object.assign(prev, occ);
     else {
@@ -210,7 +212,7 @@ export async function scanModels(repo: Repo, index = new LineageIndex(repo)): Pr
   for (const s of staged) {
     const id = ids.get(s.oid);
     if (!id || committedAt.has(`${id}\0${s.path}`)) continue;
-    occurrences.unshift({ id, blob: s.oid, path: s.path, staged: true, key: `${id}\0${s.path}` });
+    occurrences.unshift({ id, blob: s.oid, path: s.path, staged: true, seq: -1, key: `${id}\0${s.path}` });
   }
 
   const modelsByRoot = new Map<string, Model>();
@@ -224,14 +226,14 @@ export async function scanModels(repo: Repo, index = new LineageIndex(repo)): Pr
     }
     if (!m.paths.includes(o.path)) m.paths.push(o.path);
     modelOfPath.set(o.path, m);
-    const occ: VersionOccurrence = { id: o.id, blob: o.blob, path: o.path, commit: o.commit, time: o.time, subject: o.subject, staged: o.staged };
+    const occ: VersionOccurrence = { id: o.id, blob: o.blob, path: o.path, commit: o.commit, time: o.time, seq: o.seq, subject: o.subject, staged: o.staged };
     const dup = m.versions.find((v) => v.id === occ.id);
     if (!dup) m.versions.push(occ);
-    else if ((occ.time ?? Infinity) < (dup.time ?? Infinity)) Object.assign(dup, occ);
+    else if (occ.seq > dup.seq) Object.assign(dup, occ); // keep the oldest occurrence
   }
   const byVersion = new Map<string, { model: Model; occ: VersionOccurrence }[]>();
   for (const m of modelsByRoot.values()) {
-    m.versions.sort((a, b) => (b.staged ? 1 : 0) - (a.staged ? 1 : 0) || (b.time ?? 0) - (a.time ?? 0));
+    m.versions.sort((a, b) => a.seq - b.seq);
     m.path = m.versions[0]?.path ?? m.path;
     for (const occ of m.versions) {
       const list = byVersion.get(occ.id) ?? [];
@@ -243,12 +245,8 @@ export async function scanModels(repo: Repo, index = new LineageIndex(repo)): Pr
   for (const p of byBlob.values()) pointers.set(p.sha256, p);
   const blobIds = new Map<string, string>();
   for (const [b, id] of ids) if (id) blobIds.set(b, id);
-  const models = [...modelsByRoot.values()].sort((a, b) => newest(b) - newest(a) || (a.path < b.path ? -1 : 1));
+  const models = [...modelsByRoot.values()].sort((a, b) => a.versions[0].seq - b.versions[0].seq || (a.path < b.path ? -1 : 1));
   return { models, byVersion, modelOfPath, pointers, blobIds };
-}
-
-function newest(m: Model): number {
-  return m.versions[0]?.staged ? Infinity : (m.versions[0]?.time ?? 0);
 }
 
 /** Reads a blob's pointer (for versions whose pointer a scan did not return). */

@@ -13,9 +13,10 @@ export interface ViewVersion {
   path?: string;
   commit?: string;
   date?: string;
-  time?: number;
   message?: string;
   staged?: boolean;
+  /** history order for sorting (not output) */
+  seq?: number;
 }
 
 export interface ViewNode {
@@ -81,7 +82,7 @@ export function buildView(history: ModelHistory, graph: LineageGraph, opts: View
     const at = history.byVersion.get(id);
     if (!at?.length) return { hint: hints.get(id) };
     const hint = hints.get(id);
-    const pick = (hint && at.find((a) => a.model.paths.includes(hint))) || [...at].sort((a, b) => (a.occ.time ?? Infinity) - (b.occ.time ?? Infinity))[0];
+    const pick = (hint && at.find((a) => a.model.paths.includes(hint))) || [...at].sort((a, b) => b.occ.seq - a.occ.seq)[0];
     return { model: pick.model, occ: pick.occ };
   };
 
@@ -128,12 +129,12 @@ export function buildView(history: ModelHistory, graph: LineageGraph, opts: View
     }
     const o = pl.occ;
     n.versions.push(
-      o ? { id, path: o.path, commit: o.commit, date: dateOf(o.time), time: o.time, message: o.subject, ...(o.staged ? { staged: true } : {}) } : { id },
+      o ? { id, path: o.path, commit: o.commit, date: dateOf(o.time), message: o.subject, ...(o.staged ? { staged: true } : {}), seq: o.seq } : { id },
     );
   }
-  const order = (v: ViewVersion) => (v.staged ? Infinity : (v.time ?? -1));
-  for (const n of nodes.values()) n.versions.sort((a, b) => order(b) - order(a));
-  const nodeList = [...nodes.values()].sort((a, b) => order(b.versions[0]) - order(a.versions[0]) || cmp(String(a.path ?? a.recordedPath), String(b.path ?? b.recordedPath)));
+  const order = (v: ViewVersion) => v.seq ?? Infinity; // unresolved versions last
+  for (const n of nodes.values()) n.versions.sort((a, b) => order(a) - order(b));
+  const nodeList = [...nodes.values()].sort((a, b) => order(a.versions[0]) - order(b.versions[0]) || cmp(String(a.path ?? a.recordedPath), String(b.path ?? b.recordedPath)));
 
   const pathOf = (id: string) => places.get(id)?.model?.path ?? null;
   const commitOf = (id: string) => places.get(id)?.occ?.commit;
@@ -163,9 +164,9 @@ export function buildView(history: ModelHistory, graph: LineageGraph, opts: View
     edges.push({ child: im.model.path, parent: im.model.path, relation: 'version', childVersion: im.child, parentVersion: im.parent, childCommit: commitOf(im.child), parentCommit: commitOf(im.parent), implicit: true });
   }
   // newest child first, then the record order (the same in every clone)
-  const timeOf = (id: string) => (places.get(id)?.occ?.staged ? Infinity : (places.get(id)?.occ?.time ?? -1));
-  edges.sort((a, b) => timeOf(b.childVersion) - timeOf(a.childVersion) || (a.implicit ? 1 : 0) - (b.implicit ? 1 : 0) || cmp(String(a.record), String(b.record)) || (a.parentIndex ?? 0) - (b.parentIndex ?? 0));
-  for (const n of nodeList) for (const v of n.versions) delete v.time;
+  const seqOf = (id: string) => places.get(id)?.occ?.seq ?? Infinity;
+  edges.sort((a, b) => seqOf(a.childVersion) - seqOf(b.childVersion) || (a.implicit ? 1 : 0) - (b.implicit ? 1 : 0) || cmp(String(a.record), String(b.record)) || (a.parentIndex ?? 0) - (b.parentIndex ?? 0));
+  for (const n of nodeList) for (const v of n.versions) delete v.seq;
   return { nodes: nodeList, edges };
 }
 
