@@ -78,10 +78,11 @@ function derive(i: number): Made {
   const roll = rand();
   if (fp32.length < 10 || roll < 0.08) return { path: p, tensors: baseTensors(1000 + i, { width: WIDTH, layers: LAYERS }), fp32: true };
   const { m: parent, k } = pick(fp32);
-  if (roll < 0.55) return { path: p, tensors: finetuned(parent.tensors, i, { fraction: 0.4, scale: 0.05 }), fp32: true, parent: k, relation: 'finetune' };
+  // seeds far apart: each derived model gets its own perturbation
+  if (roll < 0.55) return { path: p, tensors: finetuned(parent.tensors, i * 7919, { fraction: 0.4, scale: 0.05 }), fp32: true, parent: k, relation: 'finetune' };
   if (roll < 0.75) {
     // partial fine-tune: only the last layer trained
-    const tensors = parent.tensors.map((t, j) => (j >= parent.tensors.length - 2 && t.name.endsWith('.weight') ? finetuned([t], i)[0] : t));
+    const tensors = parent.tensors.map((t, j) => (j >= parent.tensors.length - 2 && t.name.endsWith('.weight') ? finetuned([t], i * 7919 + 1)[0] : t));
     return { path: p, tensors, fp32: true, parent: k, relation: 'finetune' };
   }
   if (roll < 0.9) return { path: p, tensors: quantizedFp16(parent.tensors), fp32: false, parent: k, relation: 'quantize' };
@@ -150,6 +151,7 @@ function main(): void {
   const inserts: number[] = [];
   let correct = 0;
   let derived = 0;
+  const kinds = new Map<string, number>();
   for (let j = 0; j < INSERTS; j++) {
     const i = MODELS + j;
     let m = derive(i);
@@ -167,8 +169,16 @@ function main(): void {
     const truth = models[m.parent!].path;
     // a re-export's parent and the parent's other re-exports hold the same tensors: either is right
     const same = (a: string, b: string) => a === b || models.find((x) => x.path === a)?.tensors === models.find((x) => x.path === b)?.tensors;
-    if (same(out.parentPaths[0], truth)) correct++;
-    log(`  insert ${j + 1}/${INSERTS}: ${r.ms.toFixed(0)} ms, ${m.relation} of ${truth} -> ${out.relation} ${out.parentPaths[0]}`);
+    const got = models.findIndex((x) => x.path === out.parentPaths[0]);
+    let kin = 'unrelated';
+    if (same(out.parentPaths[0], truth)) {
+      correct++;
+      kin = 'right';
+    } else if (models[got]?.parent === m.parent) kin = 'a sibling';
+    else if (models[got]?.parent !== undefined && models[models[got].parent!]?.path === truth) kin = 'a child of the parent';
+    else if (models[m.parent!].parent === got) kin = 'the grandparent';
+    kinds.set(kin, (kinds.get(kin) ?? 0) + 1);
+    log(`  insert ${j + 1}/${INSERTS}: ${r.ms.toFixed(0)} ms, ${m.relation} of ${truth} -> ${out.relation} ${out.parentPaths[0]} (${kin})`);
   }
   const s = stats(inserts);
   const result = {
@@ -181,6 +191,7 @@ function main(): void {
     processStartMs: Math.round(version.ms),
     insertMs: { mean: Math.round(s.mean), median: Math.round(s.median), p90: Math.round(s.p90), max: Math.round(s.max) },
     autopilotCorrect: `${correct}/${derived}`,
+    autopilotPicks: Object.fromEntries(kinds),
     node: process.version,
     cpus: os.cpus().length,
   };
@@ -190,7 +201,7 @@ function main(): void {
     process.stdout.write(`  lineage add --auto, end to end: mean ${result.insertMs.mean} ms, median ${result.insertMs.median} ms, p90 ${result.insertMs.p90} ms, max ${result.insertMs.max} ms\n`);
     process.stdout.write(`  of which process start (git mgit version): ${result.processStartMs} ms\n`);
     process.stdout.write(`  one-time index build for the existing versions (with the first suggestion): ${result.coldIndexAndFirstSuggestMs} ms\n`);
-    process.stdout.write(`  right parent: ${result.autopilotCorrect}\n`);
+    process.stdout.write(`  right parent: ${result.autopilotCorrect} (picks: ${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')})\n`);
   }
   if (KEEP) log(`kept ${dir}`);
   else fs.rmSync(dir, { recursive: true, force: true });
