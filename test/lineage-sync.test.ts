@@ -131,3 +131,32 @@ test('commands from a remote are untrusted until git mgit trust', () => {
   // trust is local: nothing about it is pushed
   assert.deepEqual(JSON.parse(a.mgit('trust', '--json')).map((r: { trusted: boolean }) => r.trusted), [true]);
 });
+
+test('a broken record from a remote is ignored with a warning; install and uninstall manage the refspec', () => {
+  const a = TestRepo.create();
+  a.write('models/base.onnx', baseModel(1));
+  a.write('models/ft.onnx', mlpWith(finetuned(baseTensors(1), 4)));
+  a.commitAll('models');
+  a.mgit('lineage', 'add', 'models/ft.onnx', '--parent', 'models/base.onnx', '--relation', 'finetune');
+  // a remote-tracking lineage ref holding a real record filed under a name that is not its hash, and junk
+  const good = a.git('ls-tree', '-r', 'refs/mgit/lineage').trim().split('\t')[0].split(' ')[2];
+  const junk = a.git('hash-object', '-w', '--no-filters', a.path('models/base.onnx')).trim();
+  const env = { ...a.env, GIT_INDEX_FILE: a.path('.git/tmp-index') };
+  run('git', ['update-index', '--add', '--cacheinfo', `100644,${good},v1/aa/${'a'.repeat(64)}/${'b'.repeat(64)}.json`], { cwd: a.dir, env });
+  run('git', ['update-index', '--add', '--cacheinfo', `100644,${junk},v1/zz/junk`], { cwd: a.dir, env });
+  const tree = run('git', ['write-tree'], { cwd: a.dir, env }).stdout.trim();
+  const forged = run('git', ['commit-tree', tree, '-m', 'forged'], { cwd: a.dir, env: a.env }).stdout.trim();
+  a.git('update-ref', 'refs/mgit/remotes/evil/lineage', forged);
+  const r = a.tryMgit('log-lineage', '--json');
+  assert.equal(r.status, 0);
+  assert.match(r.stderr, /warning: 2 invalid lineage record\(s\) ignored/);
+  assert.equal((JSON.parse(r.stdout) as { edges: Edge[] }).edges.filter((e) => !e.implicit).length, 1);
+
+  const remote = tempDir('origin');
+  run('git', ['init', '-q', '--bare', '-b', 'main', remote]);
+  a.git('remote', 'add', 'up', remote);
+  assert.match(a.mgit('install', '--local'), /remote up: git fetch now brings its lineage/);
+  assert.match(a.git('config', '--get-all', 'remote.up.fetch'), /refs\/mgit\/lineage\*/);
+  a.mgit('uninstall', '--local');
+  assert.doesNotMatch(a.git('config', '--get-all', 'remote.up.fetch'), /mgit/);
+});

@@ -130,6 +130,16 @@ test('lineage rm writes a retraction; declaring the edge again brings it back; s
   assert.deepEqual(provenance(view(repo)), ['models/ft.onnx <- finetune models/base.onnx']);
   assert.equal(repo.git('ls-tree', '-r', '--name-only', 'refs/mgit/lineage').trim().split('\n').length, 3, 'edge, retraction, edge again (gen 1)');
 
+  // the same edge with another command replaces the old record (a retraction plus the new edge)
+  repo.mgit('lineage', 'add', 'models/ft.onnx', '--parent', 'models/base.onnx', '--relation', 'finetune', '--command', 'python a.py {child}');
+  const replaced = JSON.parse(repo.mgit('lineage', 'add', 'models/ft.onnx', '--parent', 'models/base.onnx', '--relation', 'finetune', '--command', 'python b.py {child}', '--json')) as { status: string };
+  assert.equal(replaced.status, 'replaced');
+  const live = view(repo).edges.filter((e) => !e.implicit);
+  assert.deepEqual(
+    live.map((e) => e.command),
+    [['python', 'b.py', '{child}']],
+  );
+
   // a staged new version of ft is what `models/ft.onnx` names until it is committed
   repo.write('models/ft.onnx', mlpWith(finetuned(baseTensors(1), 200)));
   repo.git('add', 'models/ft.onnx');
