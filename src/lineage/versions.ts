@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { looksLikePointer, parsePointer, type Pointer } from '../codec/pointer.js';
 import { MgitError, PointerError } from '../errors.js';
 import { cleanStream } from '../filter/clean.js';
-import { historyRevs, logRaw } from '../git/history.js';
+import { historyRevs, logRaw } from '../git/log-raw.js';
 import { catBlobs, revParse } from '../git/plumbing.js';
 import { indexBlobs } from '../git/scan.js';
 import type { Repo } from '../repo.js';
