@@ -5,13 +5,15 @@
 
 import * as fs from 'node:fs';
 import { PktReader, PktWriter } from '../codec/pktline.js';
-import { parsePointer, pointerVersion } from '../codec/pointer.js';
+import { MAX_POINTER_BYTES, parsePointer, pointerVersion, type Pointer } from '../codec/pointer.js';
+import { CatFile } from '../git/cat-file.js';
 import { errorMessage, isMgitError } from '../errors.js';
 import { configBool } from '../git/git.js';
 import { Repo } from '../repo.js';
 import { trace } from '../trace.js';
 import { cleanStream, type CleanStats } from './clean.js';
-import { reconstruct } from './smudge.js';
+import { PrefetchReader } from '../store/prefetch.js';
+import { reconstructAhead } from './smudge.js';
 import { spool } from './spool.js';
 
 export interface FilterOptions {
@@ -32,7 +34,14 @@ export async function runFilterProcess(input: NodeJS.ReadableStream, output: Nod
   }
   for (;;) {
     const req = await reader.readKeyValues();
-    if (!req) return; // git closed the pipe: we are done
+    if (!req) {
+      // git closed the pipe and waits for us to exit: nothing may keep the event loop alive
+      await catFile?.close();
+      await prefetch?.close();
+      catFile = undefined;
+      prefetch = undefined;
+      return;
+    }
     const command = req.get('command');
     const pathname = req.get('pathname') ?? '';
     trace(`${command} ${pathname}`);
@@ -79,7 +88,10 @@ async function clean(repo: Repo, reader: PktReader, writer: PktWriter, pathname:
   let pointer: Buffer;
   const content = new Content(reader);
   try {
-    pointer = await cleanStream(repo.store, repo.cleanCache, content.packets(), stats);
+    pointer = await cleanStream(repo.store, repo.cleanCache, content.packets(), stats, {
+      previous: () => previousPointer(repo, pathname),
+      index: () => repo.pointerIndex,
+    });
   } catch (e) {
     await content.drain(); // git waits for our answer only after it has sent everything
     report(pathname, e);
@@ -116,7 +128,8 @@ async function smudge(repo: Repo, reader: PktReader, writer: PktWriter, pathname
     await writer.text('status=success');
     await writer.flush();
     try {
-      for (const piece of reconstruct(repo.store, pointer)) await writer.packet(piece);
+      prefetch ??= new PrefetchReader(repo.store);
+      for await (const piece of reconstructAhead(prefetch, pointer)) await writer.packet(piece);
     } catch (e) {
       report(pathname, isMgitError(e) ? withHint(e) : e);
       await writer.flush();
@@ -129,6 +142,28 @@ async function smudge(repo: Repo, reader: PktReader, writer: PktWriter, pathname
   } finally {
     fs.rmSync(sp.path, { force: true });
   }
+}
+
+let catFile: CatFile | undefined;
+let prefetch: PrefetchReader | undefined;
+
+/**
+ * The pointer of this path's previous version: the staged one, else HEAD's. Read-only plumbing, safe
+ * while git holds the index lock during add.
+ */
+async function previousPointer(repo: Repo, pathname: string): Promise<Pointer | undefined> {
+  if (!pathname || pathname.includes('\n')) return undefined;
+  catFile ??= new CatFile(repo.paths.top);
+  for (const rev of [`:${pathname}`, `HEAD:${pathname}`]) {
+    const obj = await catFile.read(rev, MAX_POINTER_BYTES);
+    if (obj.type !== 'blob' || !obj.data || pointerVersion(obj.data) !== 1) continue;
+    try {
+      return parsePointer(obj.data);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 /** A request's content packets, remembering whether the closing flush has been read. */
