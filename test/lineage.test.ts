@@ -226,6 +226,23 @@ test('autopilot: suggest ranks the true parent; --auto records it; mgit.autoLine
   assert.equal(provenance(view(repo)).length, 2);
 });
 
+test('concurrent writers: every record lands (compare-and-swap on the ref, retried)', async () => {
+  const repo = TestRepo.create();
+  const base = baseTensors(1);
+  repo.write('models/base.onnx', mlpWith(base));
+  for (let i = 0; i < 4; i++) repo.write(`models/ft${i}.onnx`, mlpWith(finetuned(base, 50 + i)));
+  repo.commitAll('models');
+  const { spawn } = await import('node:child_process');
+  const one = (i: number) =>
+    new Promise<number>((resolve) => {
+      const p = spawn('git', ['mgit', 'lineage', 'add', `models/ft${i}.onnx`, '--parent', 'models/base.onnx', '--relation', 'finetune'], { cwd: repo.dir, env: repo.env, stdio: 'ignore' });
+      p.on('close', (code) => resolve(code ?? 1));
+    });
+  assert.deepEqual(await Promise.all([0, 1, 2, 3].map(one)), [0, 0, 0, 0]);
+  assert.equal(provenance(view(repo)).length, 4);
+  assert.equal(repo.git('ls-tree', '-r', '--name-only', 'refs/mgit/lineage').trim().split('\n').length, 4);
+});
+
 test('parentVersions gives the delta encoder the declared parents, retractions applied', () => {
   const repo = family();
   repo.mgit('lineage', 'add', 'models/ft.onnx', '--parent', 'models/base.onnx@HEAD~2', '--parent', 'models/other.onnx', '--relation', 'merge');

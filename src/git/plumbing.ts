@@ -158,6 +158,11 @@ export function updateRefCas(ref: string, next: string, old: string | undefined,
   const oldArg = old ?? '0'.repeat(next.length);
   const r = git(['update-ref', '--create-reflog', '-m', message, ref, next, oldArg], { cwd, okStatus: [1, 128] });
   if (r.status === 0) return true;
+  // Another writer holds the ref's lock, or moved the ref: either way, re-read and try again.
+  if (/cannot lock ref|unable to create .*\.lock|but expected/i.test(r.stderr)) {
+    sleepMs(5 + Math.floor(Math.random() * 45));
+    return false;
+  }
   const now = revParse(ref, cwd);
   if ((now ?? '') !== (old && !ZERO.test(old) ? old : '')) return false;
   throw new GitError(['update-ref', ref], r.stderr, r.status);
@@ -166,4 +171,9 @@ export function updateRefCas(ref: string, next: string, old: string | undefined,
 /** Whether `ancestor` is reachable from `descendant`. */
 export function isAncestor(ancestor: string, descendant: string, cwd?: string): boolean {
   return git(['merge-base', '--is-ancestor', ancestor, descendant], { cwd, okStatus: [1] }).status === 0;
+}
+
+/** Blocks the thread briefly (a retry back-off in synchronous code). */
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }

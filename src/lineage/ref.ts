@@ -134,7 +134,7 @@ export function writeRecords(repo: Repo, records: LineageRecord[], message: stri
     if (updateRefCas(LINEAGE_REF, commit, old, `mgit: ${message.split('\n')[0]}`, cwd)) return { added: fresh.map((e) => e.id), commit };
     trace(`lineage: ${LINEAGE_REF} moved while writing; retrying`);
   }
-  throw new MgitError('ELINEAGEBUSY', `${LINEAGE_REF} kept changing while mgit wrote to it; try again`);
+  throw new MgitError('ELINEAGEBUSY', `${LINEAGE_REF} kept changing while mgit wrote to it (or a crashed git left its .lock file): try again`);
 }
 
 export type MergeOutcome = 'up-to-date' | 'fast-forward' | 'merged';
@@ -161,5 +161,5 @@ export function mergeLineage(repo: Repo, theirs: string, label: string): MergeOu
     const commit = commitTree(tree, [ours, theirs], `lineage: merge ${label}\n`, cwd);
     if (updateRefCas(LINEAGE_REF, commit, ours, `mgit: lineage merge ${label}`, cwd)) return 'merged';
   }
-  throw new MgitError('ELINEAGEBUSY', `${LINEAGE_REF} kept changing while mgit merged into it; try again`);
+  throw new MgitError('ELINEAGEBUSY', `${LINEAGE_REF} kept changing while mgit merged into it (or a crashed git left its .lock file): try again`);
 }
