@@ -118,7 +118,7 @@ test('draw: lanes like git log --graph, children first, merges and splits', () =
     ],
     () => 0,
   );
-  const text = rows.map((r) => r.cells.map((c) => c.ch).join('').trimEnd());
+  const text = rows.map((r) => r.chars.join('').trimEnd());
   assert.deepEqual(text, ['*', '|\\', '* |', '| *', '|/', '*']);
 });
 

@@ -9,6 +9,7 @@ import { renderDot, renderHuman, renderMermaid } from '../lineage/render.js';
 import { trustedRecords } from '../lineage/trust.js';
 import { resolveVersion, repoPath, scanModels, splitSpec, type ModelHistory } from '../lineage/versions.js';
 import { buildView } from '../lineage/view.js';
+import { remoteNames } from '../git/ref-transfer.js';
 import { Repo } from '../repo.js';
 
 const FORMATS = ['human', 'json', 'dot', 'mermaid'];
@@ -69,6 +70,9 @@ async function logLineage(specs: string[], opts: Options): Promise<void> {
   if (format === 'json') return printJson(view);
   if (format === 'dot') return void process.stdout.write(renderDot(view));
   if (format === 'mermaid') return void process.stdout.write(renderMermaid(view));
+  if (graph.records.size === 0 && remoteNames(repo.paths.top).length) {
+    process.stderr.write('mgit: no lineage here yet; if a remote has some: git mgit lineage fetch\n');
+  }
   const color = opts.color === 'always' || (opts.color !== 'never' && !!process.stdout.isTTY && !process.env.NO_COLOR);
   process.stdout.write(renderHuman(view, { color }));
 }

@@ -9,9 +9,10 @@ export interface DrawNode {
   parents: string[];
 }
 
-/** One output row: graph characters, each with the lane it belongs to (for colouring), or -1. */
+/** One output row: graph characters, and for each the lane it belongs to (for colouring), or -1. */
 export interface Row {
-  cells: { ch: string; lane: number }[];
+  chars: string[];
+  lanes: number[];
   kind: 'node' | 'body' | 'edge';
   /** index of the node this row belongs to */
   node: number;
@@ -23,34 +24,44 @@ interface Line {
   lane: number;
 }
 
+function blank(width: number, kind: Row['kind'], node: number): Row {
+  return { chars: new Array<string>(width).fill(' '), lanes: new Array<number>(width).fill(-1), kind, node };
+}
+
+function put(row: Row, at: number, ch: string, lane: number): void {
+  row.chars[at] = ch;
+  row.lanes[at] = lane;
+}
+
 function rowOf(lines: Line[], width: number, kind: Row['kind'], node: number, star?: number): Row {
-  const cells = Array.from({ length: width }, () => ({ ch: ' ', lane: -1 }));
+  const row = blank(width, kind, node);
   for (const l of lines) {
     const at = 2 * l.pos;
-    if (at < width && cells[at].ch === ' ') cells[at] = { ch: '|', lane: l.lane };
+    if (at < width && row.chars[at] === ' ') put(row, at, '|', l.lane);
   }
-  if (star !== undefined) cells[2 * star] = { ch: '*', lane: -1 };
-  return { cells, kind, node };
+  if (star !== undefined) put(row, 2 * star, '*', -1);
+  return row;
 }
 
 /** Rows that move every line one column per row from `pos` to `target`. */
 function transition(lines: Line[], node: number): Row[] {
   const rows: Row[] = [];
+  let widest = 0;
+  for (const l of lines) widest = Math.max(widest, l.pos, l.target);
   for (let guard = 0; guard < 64 && lines.some((l) => l.pos !== l.target); guard++) {
-    const width = 2 * Math.max(0, ...lines.map((l) => Math.max(l.pos, l.target))) + 2;
-    const cells = Array.from({ length: width }, () => ({ ch: ' ', lane: -1 }));
+    const row = blank(2 * widest + 2, 'edge', node);
     for (const l of lines) {
       if (l.target === l.pos) {
-        if (cells[2 * l.pos].ch === ' ') cells[2 * l.pos] = { ch: '|', lane: l.lane };
+        if (row.chars[2 * l.pos] === ' ') put(row, 2 * l.pos, '|', l.lane);
       } else if (l.target < l.pos) {
-        cells[2 * l.pos - 1] = { ch: '/', lane: l.lane };
+        put(row, 2 * l.pos - 1, '/', l.lane);
         l.pos--;
       } else {
-        cells[2 * l.pos + 1] = { ch: '\\', lane: l.lane };
+        put(row, 2 * l.pos + 1, '\\', l.lane);
         l.pos++;
       }
     }
-    rows.push({ cells, kind: 'edge', node });
+    rows.push(row);
   }
   return rows;
 }
@@ -93,7 +104,7 @@ export function drawGraph(nodes: DrawNode[], bodyLines: (i: number) => number): 
     const parents = n.parents.filter((p) => !drawn.has(p));
     const continues = parents.length > 0;
     const bodyRow = rowOf([...others, ...(continues ? [{ pos: col, target: col, lane: laneIds[col] }] : [])], width, 'body', i);
-    for (let b = 0; b < bodyLines(i); b++) rows.push({ ...bodyRow, cells: bodyRow.cells.map((c) => ({ ...c })) });
+    for (let b = 0; b < bodyLines(i); b++) rows.push(bodyRow); // rows are never modified once made
 
     const lines: Line[] = [];
     const nextLanes: string[] = [];

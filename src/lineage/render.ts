@@ -22,22 +22,32 @@ function short(id: string): string {
 
 /** Children before parents; among nodes free to go, the one with the newest version first. */
 function orderNodes(view: LineageView): ViewNode[] {
-  const byKey = new Map(view.nodes.map((n) => [nodeKey(n), n]));
-  const rank = new Map(view.nodes.map((n, i) => [nodeKey(n), i])); // view order is newest first
-  const pendingChildren = new Map<string, Set<string>>();
+  const keys = view.nodes.map(nodeKey); // view order is newest first: the rank
+  const index = new Map(keys.map((k, i) => [k, i]));
+  const children = keys.map(() => new Set<number>());
   for (const e of view.edges) {
     const k = edgeKeys(e);
-    if (k.child === k.parent) continue;
-    (pendingChildren.get(k.parent) ?? pendingChildren.set(k.parent, new Set()).get(k.parent)!).add(k.child);
+    const c = index.get(k.child);
+    const p = index.get(k.parent);
+    if (c !== undefined && p !== undefined && c !== p) children[p].add(c);
   }
+  const waiting = children.map((s) => s.size); // children not yet placed
+  const parentsOf = keys.map(() => [] as number[]);
+  children.forEach((cs, p) => cs.forEach((c) => parentsOf[c].push(p)));
+  const placed = new Array<boolean>(keys.length).fill(false);
   const out: ViewNode[] = [];
-  const left = new Set(byKey.keys());
-  while (left.size) {
-    const ready = [...left].filter((k) => ![...(pendingChildren.get(k) ?? [])].some((c) => left.has(c)));
-    const pool = ready.length ? ready : [...left]; // a cycle between models: take the newest anyway
-    const next = pool.sort((a, b) => rank.get(a)! - rank.get(b)!)[0];
-    left.delete(next);
-    out.push(byKey.get(next)!);
+  for (let n = 0; n < keys.length; n++) {
+    let next = -1;
+    for (let i = 0; i < keys.length; i++) {
+      if (!placed[i] && waiting[i] === 0) {
+        next = i;
+        break;
+      }
+    }
+    if (next < 0) next = placed.indexOf(false); // a cycle between models: take the newest anyway
+    placed[next] = true;
+    for (const p of parentsOf[next]) waiting[p]--;
+    out.push(view.nodes[next]);
   }
   return out;
 }
@@ -49,21 +59,25 @@ export interface HumanOptions {
 export function renderHuman(view: LineageView, opts: HumanOptions): string {
   const c = (code: number | string, s: string) => (opts.color ? `\x1b[${code}m${s}\x1b[m` : s);
   const nodes = orderNodes(view);
-  const bodies = nodes.map((n) => bodyOf(n, view, c));
-  const draw: DrawNode[] = nodes.map((n) => {
-    const key = nodeKey(n);
-    const parents: string[] = [];
-    for (const e of view.edges) {
-      const k = edgeKeys(e);
-      if (k.child === key && k.parent !== key && !parents.includes(k.parent)) parents.push(k.parent);
+  const byChild = new Map<string, ViewEdge[]>();
+  const byParent = new Map<string, ViewEdge[]>();
+  const modelParents = new Map<string, string[]>();
+  for (const e of view.edges) {
+    if (!e.implicit) {
+      (byChild.get(e.childVersion) ?? byChild.set(e.childVersion, []).get(e.childVersion)!).push(e);
+      (byParent.get(e.parentVersion) ?? byParent.set(e.parentVersion, []).get(e.parentVersion)!).push(e);
     }
-    return { key, parents };
-  });
+    const k = edgeKeys(e);
+    const ps = modelParents.get(k.child) ?? modelParents.set(k.child, []).get(k.child)!;
+    if (k.parent !== k.child && !ps.includes(k.parent)) ps.push(k.parent);
+  }
+  const bodies = nodes.map((n) => bodyOf(n, byChild, byParent, c));
+  const draw: DrawNode[] = nodes.map((n) => ({ key: nodeKey(n), parents: modelParents.get(nodeKey(n)) ?? [] }));
   const rows = drawGraph(draw, (i) => bodies[i].length - 1);
   const lines: string[] = [];
   const seen = new Map<number, number>();
   for (const row of rows) {
-    const graph = row.cells.map((cell) => (cell.lane >= 0 && cell.ch !== ' ' ? c(LANE_COLORS[cell.lane % LANE_COLORS.length], cell.ch) : cell.ch)).join('');
+    const graph = opts.color ? row.chars.map((ch, i) => (row.lanes[i] >= 0 && ch !== ' ' ? c(LANE_COLORS[row.lanes[i] % LANE_COLORS.length], ch) : ch)).join('') : row.chars.join('');
     if (row.kind === 'edge') {
       lines.push(graph.replace(/\s+$/, ''));
       continue;
@@ -80,13 +94,13 @@ function versionLine(v: ViewVersion, c: (code: number | string, s: string) => st
   return `${where} ${c(2, short(v.id))}${v.message ? ` ${v.message}` : ''}`;
 }
 
-function bodyOf(n: ViewNode, view: LineageView, c: (code: number | string, s: string) => string): string[] {
+function bodyOf(n: ViewNode, byChild: Map<string, ViewEdge[]>, byParent: Map<string, ViewEdge[]>, c: (code: number | string, s: string) => string): string[] {
   const title = n.path ? c(1, n.path) : `${c(1, n.recordedPath ?? '?')} ${c(2, '(not in local history)')}`;
   const lines = [title + (n.renamedFrom?.length ? c(2, ` (renamed from ${n.renamedFrom.join(', ')})`) : '')];
   const endpoint = (path: string | null, id: string, commit?: string) => `${path ?? '?'}@${short(id)}${commit ? c(2, ` (${commit.slice(0, 7)})`) : ''}`;
   for (const v of n.versions) {
     lines.push(`  ${versionLine(v, c)}`);
-    const ups = view.edges.filter((e) => !e.implicit && e.childVersion === v.id);
+    const ups = byChild.get(v.id) ?? [];
     const byRecord = new Map<string, ViewEdge[]>();
     for (const e of ups) (byRecord.get(e.record!) ?? byRecord.set(e.record!, []).get(e.record!)!).push(e);
     for (const [record, es] of byRecord) {
@@ -96,7 +110,7 @@ function bodyOf(n: ViewNode, view: LineageView, c: (code: number | string, s: st
       if (e.command) lines.push(`         command: ${formatCommand(e.command)} ${e.commandTrusted ? c(32, '(trusted)') : c(31, '(untrusted: git mgit trust)')}`);
       if (e.meta) lines.push(`         ${Object.entries(e.meta).map(([k, val]) => `${k}=${val}`).join(' ')}`);
     }
-    const downs = view.edges.filter((e) => !e.implicit && e.parentVersion === v.id);
+    const downs = byParent.get(v.id) ?? [];
     for (const e of downs) lines.push(`      -> ${c(36, e.relation)} ${endpoint(e.child, e.childVersion, e.childCommit)}`);
   }
   return lines;
