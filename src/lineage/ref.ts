@@ -39,12 +39,13 @@ export function lineageRefs(repo: Repo): { ref: string; oid: string }[] {
 let graphCache: { key: string; graph: LineageGraph } | undefined;
 
 /**
- * The lineage graph: the union of the records on the local ref and, unless `localOnly`, on every
- * remote-tracking lineage ref. Invalid records are left out and listed in `graph.invalid`.
- * Synchronous; costs one git process when no lineage ref moved since the previous call.
+ * The lineage graph: the union of the records on the local ref and on every remote-tracking lineage
+ * ref (the local ref first: on a path that two refs fill differently, the local record wins). Invalid
+ * records are left out and listed in `graph.invalid`. Synchronous; costs one git process when no
+ * lineage ref moved since the previous call.
  */
-export function loadGraph(repo: Repo, opts: { localOnly?: boolean } = {}): LineageGraph {
-  const refs = lineageRefs(repo).filter((r) => !opts.localOnly || r.ref === LINEAGE_REF);
+export function loadGraph(repo: Repo): LineageGraph {
+  const refs = lineageRefs(repo);
   const key = `${repo.paths.commonDir}\n${refs.map((r) => `${r.ref} ${r.oid}`).join('\n')}`;
   if (graphCache?.key === key) return graphCache.graph;
   const graph = readRecords(repo, refs.map((r) => r.oid));
@@ -52,8 +53,8 @@ export function loadGraph(repo: Repo, opts: { localOnly?: boolean } = {}): Linea
   return graph;
 }
 
-/** The graph of exactly these commits' trees (used by tests and by merges). */
-export function readRecords(repo: Repo, commits: string[]): LineageGraph {
+/** The graph of the union of these commits' trees. */
+function readRecords(repo: Repo, commits: string[]): LineageGraph {
   const cwd = cwdOf(repo);
   const entries = new Map<string, string>(); // path -> blob
   for (const c of commits) for (const e of lsTree(c, cwd)) if (e.type === 'blob' && !entries.has(e.path)) entries.set(e.path, e.oid);
