@@ -31,6 +31,7 @@ const MODELS = arg('models', 1000);
 const INSERTS = arg('inserts', 20);
 const KEEP = process.argv.includes('--keep');
 const JSON_OUT = process.argv.includes('--json');
+const HAVE_TIME = fs.existsSync('/usr/bin/time');
 const WIDTH = 64;
 const LAYERS = 4;
 
@@ -149,6 +150,7 @@ function main(): void {
   const version = time(() => spawnSync('git', ['mgit', 'version'], { cwd: repoDir, env }));
 
   const inserts: number[] = [];
+  const cpus: number[] = [];
   let correct = 0;
   let derived = 0;
   const kinds = new Map<string, number>();
@@ -160,11 +162,16 @@ function main(): void {
     fs.writeFileSync(path.join(repoDir, m.path), bytesOf(m, i));
     git('add', m.path);
     git('commit', '-q', '-m', `insert ${i}`);
-    const r = time(() => spawnSync('git', ['mgit', 'lineage', 'add', m.path, '--auto', '--json'], { cwd: repoDir, env }));
+    // GNU time, when there, adds the CPU seconds the insert used (this process and the git processes it
+    // waited for): a figure that depends less on what else the machine is doing than wall time.
+    const cmd = HAVE_TIME ? ['/usr/bin/time', '-f', 'cpu %U %S', 'git'] : ['git'];
+    const r = time(() => spawnSync(cmd[0], [...cmd.slice(1), 'mgit', 'lineage', 'add', m.path, '--auto', '--json'], { cwd: repoDir, env }));
     const res = r.value;
     if (res.status !== 0) throw new Error(`lineage add --auto failed: ${res.stderr}`);
     const out = JSON.parse(res.stdout.toString()) as { parentPaths: string[]; relation: string };
     inserts.push(r.ms);
+    const cpu = /cpu ([0-9.]+) ([0-9.]+)/.exec(res.stderr.toString());
+    if (cpu) cpus.push((Number(cpu[1]) + Number(cpu[2])) * 1000);
     derived++;
     const truth = models[m.parent!].path;
     // a re-export's parent and the parent's other re-exports hold the same tensors: either is right
@@ -190,6 +197,8 @@ function main(): void {
     warmSuggestMs: Math.round(warm.ms),
     processStartMs: Math.round(version.ms),
     insertMs: { mean: Math.round(s.mean), median: Math.round(s.median), p90: Math.round(s.p90), max: Math.round(s.max) },
+    insertCpuMs: cpus.length ? { mean: Math.round(stats(cpus).mean), max: Math.round(stats(cpus).max) } : null,
+    loadAverage: os.loadavg().map((x) => Number(x.toFixed(2))),
     autopilotCorrect: `${correct}/${derived}`,
     autopilotPicks: Object.fromEntries(kinds),
     node: process.version,
@@ -199,7 +208,8 @@ function main(): void {
   else {
     process.stdout.write(`\nlineage autopilot with ${MODELS} models in the graph (${os.cpus().length} CPUs, node ${process.version})\n`);
     process.stdout.write(`  lineage add --auto, end to end: mean ${result.insertMs.mean} ms, median ${result.insertMs.median} ms, p90 ${result.insertMs.p90} ms, max ${result.insertMs.max} ms\n`);
-    process.stdout.write(`  of which process start (git mgit version): ${result.processStartMs} ms\n`);
+    if (result.insertCpuMs) process.stdout.write(`  CPU time per insert (user + system, all processes): mean ${result.insertCpuMs.mean} ms, max ${result.insertCpuMs.max} ms\n`);
+    process.stdout.write(`  process start alone (git mgit version): ${result.processStartMs} ms; load average ${result.loadAverage.join(' ')}\n`);
     process.stdout.write(`  one-time index build for the existing versions (with the first suggestion): ${result.coldIndexAndFirstSuggestMs} ms\n`);
     process.stdout.write(`  right parent: ${result.autopilotCorrect} (picks: ${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')})\n`);
   }
