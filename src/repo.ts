@@ -41,7 +41,7 @@ export class Repo {
 
   /** Pointers seen by this repository's store (loaded once, on first use). */
   get pointerIndex(): PointerIndex {
-    this._index ??= PointerIndex.fromCache(this.store);
+    this._index ??= PointerIndex.fromCache(this.cleanCache);
     return this._index;
   }
 

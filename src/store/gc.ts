@@ -6,7 +6,8 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parsePointer, pointerChunks } from '../codec/pointer.js';
+import { pointerChunks } from '../codec/pointer.js';
+import { CleanCache } from './clean-cache.js';
 import { PackWriter, readPackIndex, readPacked, type PackEntry } from './pack.js';
 import type { ChunkStore } from './store.js';
 
@@ -89,22 +90,14 @@ export function gc(store: ChunkStore, reachable: Set<string>, graceSeconds: numb
     }
   }
   // Clean-cache entries whose chunks are gone would only ever miss: drop them.
-  const cacheRoot = path.join(store.root, 'cache', 'clean');
-  for (const d of safeList(cacheRoot)) {
-    for (const f of safeList(path.join(cacheRoot, d))) {
-      const file = path.join(cacheRoot, d, f);
-      try {
-        const p = parsePointer(fs.readFileSync(file));
-        if (pointerChunks(p).some((c) => !store.has(c.chunk))) {
-          fs.rmSync(file, { force: true });
-          report.cacheEntriesRemoved++;
-        }
-      } catch {
-        fs.rmSync(file, { force: true });
-        report.cacheEntriesRemoved++;
-      }
+  const cache = new CleanCache(store);
+  for (const e of cache.entries()) {
+    if (pointerChunks(e.pointer).some((c) => !store.has(c.chunk))) {
+      cache.remove(e.sha);
+      report.cacheEntriesRemoved++;
     }
   }
+  store.pruneEmptyDirs();
   return report;
 }
 

@@ -8,19 +8,21 @@
 //   5   u8  element width (byte planes)
 //   6   u8  delta depth: 0 standalone, else 1 + the deepest base's depth
 //   7   u8  number of bases
-//   8   u64 raw length
-//   16  u64 standalone bytes: what the chunk would take standalone (for stats)
-//   24  32 bytes per base: base chunk ids
-//   ..  u16 params length, params
-//   ..  u8  streams; per stream: u8 coding (0 raw, 1 zstd, 2 zstd with the bases as dictionary),
-//           u32 stored length, u32 raw length
+//   8   varint raw length
+//   ..  varint standalone bytes: what the chunk would take standalone (0: this object itself)
+//   ..  32 bytes per base: base chunk ids
+//   ..  varint params length, params
+//   ..  varint streams; per stream: u8 coding (0 raw, 1 zstd, 2 zstd with the bases as dictionary),
+//       varint stored length, varint raw length
 //   ..  stream bytes
+// Varints are unsigned LEB128 (7 bits a byte, low first), at most 8 bytes: small chunks (biases, norms)
+// are common, and a fixed-width header cost them a quarter of their size.
 
 import { zstdCompress, zstdCompressWithDict, zstdDecompress } from '../codec/zstd.js';
 import { forward, inverse, Transform, type Forward } from './transforms.js';
 
 export const OBJECT_MAGIC = Buffer.from('MGC\x01', 'latin1');
-const FIXED = 24;
+const FIXED = 8;
 export const MAX_DEPTH = 50;
 
 const enum Coding {
@@ -38,17 +40,76 @@ export interface ObjectHeader {
   bases: string[];
 }
 
-export function readHeader(obj: Uint8Array): ObjectHeader {
+function putVarint(out: number[], v: number): void {
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+}
+
+/** Reads a varint at `pos.p`, advancing it; bounded to 8 bytes (2^56). */
+function getVarint(b: Buffer, pos: { p: number }): number {
+  let v = 0;
+  let mul = 1;
+  for (let i = 0; i < 8; i++) {
+    if (pos.p >= b.length) throw new Error('truncated object header');
+    const byte = b[pos.p++];
+    v += (byte & 0x7f) * mul;
+    if (byte < 0x80) return v;
+    mul *= 0x80;
+  }
+  throw new Error('varint too long in object header');
+}
+
+interface ParsedHeader extends ObjectHeader {
+  params: Buffer;
+  streams: { coding: number; stored: number; raw: number }[];
+  /** where the stream bytes begin */
+  dataStart: number;
+}
+
+function parseHeader(obj: Uint8Array): ParsedHeader {
   const b = Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength);
   if (b.length < FIXED || !b.subarray(0, 4).equals(OBJECT_MAGIC)) throw new Error('not an mgit chunk object (bad magic)');
+  const pos = { p: FIXED };
+  const rawLength = getVarint(b, pos);
+  const standalone = getVarint(b, pos);
   const nb = b[7];
-  if (b.length < FIXED + nb * 32) throw new Error('truncated object header');
-  const rawLength = Number(b.readBigUInt64LE(8));
-  const standaloneBytes = Number(b.readBigUInt64LE(16));
-  if (!Number.isSafeInteger(rawLength) || !Number.isSafeInteger(standaloneBytes)) throw new Error('length out of range');
+  if (pos.p + nb * 32 > b.length) throw new Error('truncated object header');
   const bases: string[] = [];
-  for (let i = 0; i < nb; i++) bases.push(b.toString('hex', FIXED + i * 32, FIXED + (i + 1) * 32));
-  return { transform: b[4], width: b[5], depth: b[6], rawLength, standaloneBytes, bases };
+  for (let i = 0; i < nb; i++) bases.push(b.toString('hex', pos.p + i * 32, pos.p + (i + 1) * 32));
+  pos.p += nb * 32;
+  const plen = getVarint(b, pos);
+  if (pos.p + plen > b.length) throw new Error('truncated object header');
+  const params = b.subarray(pos.p, pos.p + plen);
+  pos.p += plen;
+  const n = getVarint(b, pos);
+  if (n > 64) throw new Error(`object claims ${n} streams`);
+  const streams: ParsedHeader['streams'] = [];
+  for (let i = 0; i < n; i++) {
+    if (pos.p >= b.length) throw new Error('truncated object header');
+    const coding = b[pos.p++];
+    const stored = getVarint(b, pos);
+    const raw = getVarint(b, pos);
+    streams.push({ coding, stored, raw });
+  }
+  return {
+    transform: b[4],
+    width: b[5],
+    depth: b[6],
+    rawLength,
+    standaloneBytes: standalone || b.length,
+    bases,
+    params,
+    streams,
+    dataStart: pos.p,
+  };
+}
+
+export function readHeader(obj: Uint8Array): ObjectHeader {
+  const h = parseHeader(obj);
+  return { transform: h.transform, width: h.width, depth: h.depth, rawLength: h.rawLength, standaloneBytes: h.standaloneBytes, bases: h.bases };
 }
 
 /** Chunk ids an object refers to (delta bases); standalone encodings have none. */
@@ -95,33 +156,31 @@ export function encodeObject(raw: Uint8Array, opts: EncodeOptions): Buffer | und
   }
   const depth = bases.length ? 1 + Math.max(...bases.map((b) => b.depth)) : 0;
   if (depth > MAX_DEPTH) return undefined;
-  const head = Buffer.alloc(FIXED + bases.length * 32 + 2 + fwd.params.length + 1 + streams.length * 9);
-  OBJECT_MAGIC.copy(head, 0);
-  head[4] = opts.transform;
-  head[5] = opts.width;
-  head[6] = depth;
-  head[7] = bases.length;
-  head.writeBigUInt64LE(BigInt(raw.length), 8);
-  let p = FIXED;
-  for (const b of bases) p += Buffer.from(b.id, 'hex').copy(head, p);
-  head.writeUInt16LE(fwd.params.length, p);
-  p += 2;
-  p += fwd.params.copy(head, p);
-  head[p++] = streams.length;
-  for (const s of streams) {
-    head[p] = s.coding;
-    head.writeUInt32LE(s.data.length, p + 1);
-    head.writeUInt32LE(s.rawLength, p + 5);
-    p += 9;
+  const head: number[] = [...OBJECT_MAGIC, opts.transform, opts.width, depth, bases.length];
+  putVarint(head, raw.length);
+  putVarint(head, bases.length ? (opts.standaloneBytes ?? 0) : 0);
+  for (const base of bases) head.push(...Buffer.from(base.id, 'hex'));
+  putVarint(head, fwd.params.length);
+  head.push(...fwd.params);
+  putVarint(head, streams.length);
+  for (const st of streams) {
+    head.push(st.coding);
+    putVarint(head, st.data.length);
+    putVarint(head, st.rawLength);
   }
-  const total = head.length + streams.reduce((a, s) => a + s.data.length, 0);
-  head.writeBigUInt64LE(BigInt(opts.standaloneBytes ?? (bases.length ? 0 : total)), 16);
-  return Buffer.concat([head, ...streams.map((s) => s.data)], total);
+  const header = Buffer.from(head);
+  return Buffer.concat([header, ...streams.map((st) => st.data)], header.length + streams.reduce((x, st) => x + st.data.length, 0));
 }
 
-/** The standalone encoding: byte planes, each zstd-compressed or raw, whichever is smaller. */
+/**
+ * The standalone encoding: byte planes, each zstd-compressed or raw, whichever is smaller. Small
+ * chunks also try one stream: below a few KB, a zstd frame per plane costs more than planes save.
+ */
 export function encodeStandalone(raw: Uint8Array, width: number, level = 1): Buffer {
-  return encodeObject(raw, { transform: width > 1 ? Transform.Planes : Transform.Identity, width, level })!;
+  const planes = encodeObject(raw, { transform: width > 1 ? Transform.Planes : Transform.Identity, width, level })!;
+  if (width === 1 || raw.length > 8192) return planes;
+  const one = encodeObject(raw, { transform: Transform.Identity, width, level })!;
+  return one.length < planes.length ? one : planes;
 }
 
 /**
@@ -129,40 +188,29 @@ export function encodeStandalone(raw: Uint8Array, width: number, level = 1): Buf
  * verifies the result against the chunk id.
  */
 export function decodeObject(obj: Uint8Array, maxLength: number, getBase: (id: string) => Buffer = noBase): Buffer {
-  const h = readHeader(obj);
+  const h = parseHeader(obj);
   if (h.rawLength > maxLength) throw new Error(`object claims ${h.rawLength} bytes, over the ${maxLength} limit`);
   if (h.width < 1 || h.width > 16) throw new Error(`bad element width ${h.width}`);
-  const b = Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength);
-  let p = FIXED + h.bases.length * 32;
-  const plen = b.readUInt16LE(p);
-  const params = b.subarray(p + 2, p + 2 + plen);
-  p += 2 + plen;
-  const n = b[p++];
-  const table: { coding: number; stored: number; raw: number }[] = [];
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    const raw = b.readUInt32LE(p + 5);
-    table.push({ coding: b[p], stored: b.readUInt32LE(p + 1), raw });
-    total += raw;
-    p += 9;
-  }
+  const total = h.streams.reduce((a, st) => a + st.raw, 0);
   if (total > 4 * maxLength + 64) throw new Error('streams larger than the chunk allows');
+  const b = Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength);
   const bases = h.bases.map(getBase);
   let dict: Buffer | undefined;
-  const streams = table.map((s) => {
-    const data = b.subarray(p, p + s.stored);
-    if (data.length !== s.stored) throw new Error('truncated object');
-    p += s.stored;
-    if (s.coding === Coding.Raw) {
-      if (s.stored !== s.raw) throw new Error('raw stream length mismatch');
+  let p = h.dataStart;
+  const streams = h.streams.map((st) => {
+    const data = b.subarray(p, p + st.stored);
+    if (data.length !== st.stored) throw new Error('truncated object');
+    p += st.stored;
+    if (st.coding === Coding.Raw) {
+      if (st.stored !== st.raw) throw new Error('raw stream length mismatch');
       return data;
     }
-    if (s.coding === Coding.Zstd) return zstdDecompress(data, s.raw);
-    if (s.coding === Coding.ZstdDict) return zstdDecompress(data, s.raw, (dict ??= Buffer.concat(bases)));
-    throw new Error(`unknown stream coding ${s.coding}`);
+    if (st.coding === Coding.Zstd) return zstdDecompress(data, st.raw);
+    if (st.coding === Coding.ZstdDict) return zstdDecompress(data, st.raw, (dict ??= Buffer.concat(bases)));
+    throw new Error(`unknown stream coding ${st.coding}`);
   });
   if (p !== b.length) throw new Error('trailing bytes after the last stream');
-  const out = inverse(h.transform, streams, params, h.width, bases, h.rawLength);
+  const out = inverse(h.transform, streams, h.params, h.width, bases, h.rawLength);
   if (out.length !== h.rawLength) throw new Error(`decoded ${out.length} bytes, header says ${h.rawLength}`);
   return out;
 }

@@ -3,10 +3,8 @@
 // previous version at their path (derived models usually live at a new path). Built from the clean
 // cache (every pointer cleaned here) plus whatever a caller adds (repack adds history's pointers).
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { parsePointer, type Pointer, type TensorPart } from '../codec/pointer.js';
-import type { ChunkStore } from './store.js';
+import type { Pointer, TensorPart } from '../codec/pointer.js';
+import type { CleanCache } from './clean-cache.js';
 
 export function tensorKey(t: { name: string; dtype: string; dims: number[] }): string {
   return `${t.name}\0${t.dtype}\0${t.dims.join(',')}`;
@@ -52,35 +50,10 @@ export class PointerIndex {
     return this.byDims.get(dims.join(',')) ?? [];
   }
 
-  /** Loads every pointer in the clean cache, oldest first (so the newest rank first). */
-  static fromCache(store: ChunkStore): PointerIndex {
+  /** Every pointer in the clean cache, oldest first (so the newest rank first). */
+  static fromCache(cache: CleanCache): PointerIndex {
     const idx = new PointerIndex();
-    const root = path.join(store.root, 'cache', 'clean');
-    const files: { file: string; mtime: number }[] = [];
-    let dirs: string[] = [];
-    try {
-      dirs = fs.readdirSync(root);
-    } catch {
-      return idx;
-    }
-    for (const d of dirs) {
-      for (const f of fs.readdirSync(path.join(root, d))) {
-        const file = path.join(root, d, f);
-        try {
-          files.push({ file, mtime: fs.statSync(file).mtimeMs });
-        } catch {
-          // raced with a writer or gc
-        }
-      }
-    }
-    files.sort((a, b) => a.mtime - b.mtime);
-    for (const { file } of files) {
-      try {
-        idx.add(parsePointer(fs.readFileSync(file)));
-      } catch {
-        // a damaged cache entry is only a lost hint
-      }
-    }
+    for (const e of cache.entries()) idx.add(e.pointer);
     return idx;
   }
 }

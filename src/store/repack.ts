@@ -114,6 +114,14 @@ export function repack(store: ChunkStore, versions: RepackVersion[], opts: Repac
     pack.abort();
     throw e;
   }
+  function fingerprintsOf(id: string): string[] {
+    try {
+      return fingerprints.find(store.get(id)).filter((c) => c !== id);
+    } catch {
+      return []; // unreadable: place() reports it
+    }
+  }
+
   function placeAll(): void {
     versions.forEach((v, i) => {
       const p = v.pointer;
@@ -123,17 +131,16 @@ export function repack(store: ChunkStore, versions: RepackVersion[], opts: Repac
       const plan = planBases(descs, { previous: lastAtPath.get(v.path), parents, index, perSource: 8 });
       const ords = ordinals(descs);
       tensors.forEach((t, ti) => {
-        t.pieces.forEach((piece, pi) => place(piece.chunk, { width: widthOf(t), dtype: t.dtype, dims: t.dims, kind: 'tensor' }, plan.tensor(descs[ti], ords[ti], pi)));
+        t.pieces.forEach((piece, pi) => {
+          if (placed.has(piece.chunk)) return;
+          // The same bytes may sit in other tensors under other names and shapes (a re-layout, a split
+          // or merged weight): stored tensors whose fingerprints occur here become dictionary bases.
+          place(piece.chunk, { width: widthOf(t), dtype: t.dtype, dims: t.dims, kind: 'tensor' }, [...plan.tensor(descs[ti], ords[ti], pi), ...fingerprintsOf(piece.chunk)]);
+        });
       });
       p.skeleton.forEach((s, si) => {
         if (placed.has(s.chunk)) return;
-        let fp: string[] = [];
-        try {
-          fp = fingerprints.find(store.get(s.chunk));
-        } catch {
-          // unreadable: place() reports it
-        }
-        place(s.chunk, { width: 1, kind: p.format === 'onnx' ? 'skeleton' : 'raw' }, [...plan.skeleton(si), ...fp]);
+        place(s.chunk, { width: 1, kind: p.format === 'onnx' ? 'skeleton' : 'raw' }, [...plan.skeleton(si), ...fingerprintsOf(s.chunk)]);
       });
       index.add(p);
       lastAtPath.set(v.path, p);
@@ -172,6 +179,7 @@ export function repack(store: ChunkStore, versions: RepackVersion[], opts: Repac
   }
   // Loose copies of packed objects are redundant now.
   for (const id of [...store.looseIds()]) if (placed.has(id)) store.remove(id);
+  store.pruneEmptyDirs();
   store.reloadPacks();
   report.bytesAfter = storeBytes(store);
   report.seconds = (Date.now() - started) / 1000;

@@ -154,8 +154,16 @@ export class ChunkStore {
     const tmp = this.tempPath('obj');
     fs.writeFileSync(tmp, data, { mode: 0o444 });
     try {
-      fs.mkdirSync(path.dirname(dest), { recursive: true });
-      fs.renameSync(tmp, dest);
+      for (let attempt = 0; ; attempt++) {
+        fs.mkdirSync(path.dirname(dest), { recursive: true });
+        try {
+          fs.renameSync(tmp, dest);
+          return;
+        } catch (e) {
+          // gc may remove an empty fan-out folder between our mkdir and rename: make it again, once
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 0) throw e;
+        }
+      }
     } catch (e) {
       fs.rmSync(tmp, { force: true });
       throw e;
@@ -270,6 +278,23 @@ export class ChunkStore {
   remove(id: string): void {
     fs.rmSync(this.objectPath(id), { force: true });
     this.cache.delete(id);
+  }
+
+  /** Removes empty fan-out folders of loose objects (each costs a directory entry on disk). */
+  pruneEmptyDirs(): void {
+    let dirs: string[] = [];
+    try {
+      dirs = fs.readdirSync(this.objects);
+    } catch {
+      return;
+    }
+    for (const d of dirs) {
+      try {
+        fs.rmdirSync(path.join(this.objects, d));
+      } catch {
+        // not empty, or raced with a writer (which recreates it with mkdir -p)
+      }
+    }
   }
 
   /** Pack file names (without extension). */
