@@ -215,3 +215,20 @@ test('a chunk used twice in one model and as a delta base checks out intact (rea
   assert.equal(sha(repo.read('a.onnx')), sha(a));
   assert.equal(sha(repo.read('b.onnx')), sha(b));
 });
+
+test('a declared lineage parent is a delta base even when tensor names differ', () => {
+  const repo = TestRepo.create();
+  repo.write('models/base.onnx', modelOf(base, W));
+  repo.commitAll('base');
+  // an exporter renamed every tensor, and the weights were fine-tuned: nothing matches by name
+  const renamed = fineTune(base, 500, 1e-4).map((s, i) => ({ ...s, name: `renamed_${i}` }));
+  repo.write('models/child.onnx', modelOf(renamed, W));
+  repo.commitAll('child');
+  repo.mgit('repack');
+  const alone = JSON.parse(repo.mgit('stats', '--json')).models.find((m: { path: string }) => m.path === 'models/child.onnx').storedBytes;
+  repo.mgit('lineage', 'add', 'models/child.onnx', '--parent', 'models/base.onnx', '--relation', 'finetune');
+  repo.mgit('repack');
+  const withParent = JSON.parse(repo.mgit('stats', '--json')).models.find((m: { path: string }) => m.path === 'models/child.onnx').storedBytes;
+  assert.ok(withParent < alone * 0.8, `with its declared parent ${withParent} bytes, without ${alone}`);
+  assert.equal(JSON.parse(repo.mgit('fsck', '--full', '--json')).ok, true);
+});

@@ -1,12 +1,13 @@
 // `git mgit install`: the filter and the model merge driver in git config (global by default, like
 // `git lfs install`), optionally the tensor-summary diff driver for plain `git diff`, and, inside a
-// repository, its hooks.
+// repository, its hooks and a fetch refspec per remote so that `git fetch` brings lineage.
 
 import type { Command } from 'commander';
 import { configSet, type ConfigScope } from '../git/git.js';
 import { installHooks } from '../hooks/install.js';
 import { Repo } from '../repo.js';
 import { MgitError } from '../errors.js';
+import { ensureLineageRefspecs } from '../lineage/sync.js';
 
 export const FILTER_CONFIG: Record<string, string> = {
   'filter.mgit.process': 'git-mgit filter-process',
@@ -50,5 +51,6 @@ export function install(opts: { local?: boolean; skipRepo?: boolean; diffDriver?
     for (const c of installHooks({ cwd: opts.cwd })) {
       if (c.action !== 'unchanged') process.stdout.write(`hook ${c.hook}: ${c.action}${c.detail ? ` (${c.detail})` : ''}\n`);
     }
+    for (const r of ensureLineageRefspecs(repo)) process.stdout.write(`remote ${r}: git fetch now brings its lineage\n`);
   }
 }

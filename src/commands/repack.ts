@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { configGet } from '../git/git.js';
 import { versionsInOrder } from '../git/history.js';
 import { humanBytes, printJson } from '../format.js';
+import { parentVersions } from '../lineage/parents.js';
 import { Repo } from '../repo.js';
 import { repack, type RepackVersion } from '../store/repack.js';
 import { MgitError } from '../errors.js';
@@ -24,6 +25,7 @@ export function register(program: Command): void {
       const tty = process.stderr.isTTY && !opts.json;
       const report = repack(repo.store, versions, {
         maxDepth: depth,
+        parentsOf: (v) => parentVersions(repo, v), // declared lineage parents are delta-base candidates
         progress: tty ? (d, t) => process.stderr.write(`\rrepacking models: ${d}/${t}`) : undefined,
       });
       if (tty) process.stderr.write('\n');

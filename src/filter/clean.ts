@@ -38,6 +38,8 @@ export interface BaseSources {
   previous?: () => Promise<Pointer | undefined>;
   /** pointers the repository has seen */
   index?: () => PointerIndex;
+  /** version ids of a model version's declared lineage parents */
+  parents?: (versionId: string) => string[];
 }
 
 /** Cleans content arriving as a stream (the filter protocol, or stdin). */
@@ -69,15 +71,25 @@ export async function cleanSpooled(store: ChunkStore, cache: CleanCache, sp: Spo
   }
   const previous = await sources.previous?.().catch(() => undefined);
   const index = sources.index?.();
+  const parents = index ? lineageParents(sources, sp.sha256).map((v) => index.pointers.get(v)).filter((p): p is Pointer => !!p) : [];
   const fd = fs.openSync(sp.path, 'r');
   try {
-    const p = buildPointer(storeSink(store), fd, sp.size, sp.sha256, stats, (tensors) => planBases(tensors, { previous, index }));
+    const p = buildPointer(storeSink(store), fd, sp.size, sp.sha256, stats, (tensors) => planBases(tensors, { previous, parents, index }));
     index?.add(p);
     const pointer = Buffer.from(formatPointer(p), 'utf8');
     cache.set(sp.sha256, pointer);
     return pointer;
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/** Declared parents of the version being cleaned: hints only, so a lineage problem never fails a clean. */
+function lineageParents(sources: BaseSources, sha: string): string[] {
+  try {
+    return sources.parents?.(sha) ?? [];
+  } catch {
+    return [];
   }
 }
 

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { PktReader, PktWriter } from '../codec/pktline.js';
 import { MAX_POINTER_BYTES, parsePointer, pointerVersion, type Pointer } from '../codec/pointer.js';
 import { CatFile } from '../git/cat-file.js';
+import { parentVersions } from '../lineage/parents.js';
 import { errorMessage, isMgitError } from '../errors.js';
 import { configBool } from '../git/git.js';
 import { Repo } from '../repo.js';
@@ -91,6 +92,7 @@ async function clean(repo: Repo, reader: PktReader, writer: PktWriter, pathname:
     pointer = await cleanStream(repo.store, repo.cleanCache, content.packets(), stats, {
       previous: () => previousPointer(repo, pathname),
       index: () => repo.pointerIndex,
+      parents: (v) => parentVersions(repo, v),
     });
   } catch (e) {
     await content.drain(); // git waits for our answer only after it has sent everything

@@ -2,6 +2,10 @@
 // named here. Hooks that have nothing to do yet still get installed so that clones carry them when
 // later features (model tests on commit, chunk upload on push) start using them.
 
+import { errorMessage } from '../errors.js';
+import { configBool } from '../git/git.js';
+import { Repo } from '../repo.js';
+
 export const HOOKS = ['pre-commit', 'post-commit', 'pre-push'] as const;
 export type HookName = (typeof HOOKS)[number];
 
@@ -15,10 +19,34 @@ type Handler = (ctx: HookContext) => Promise<number>;
 const handlers: Record<HookName, Handler> = {
   // Model tests of staged models run here once tests exist; until then, nothing blocks a commit.
   'pre-commit': async () => 0,
-  'post-commit': async () => 0,
-  // Chunk upload to shared storage runs here for plain remotes once storage exists.
+  // mgit.autoLineage: models the commit adds get their best-suggested parent as a lineage edge. A
+  // post-commit hook cannot undo the commit, so nothing here may fail it: problems are a warning.
+  'post-commit': async () => {
+    if (!configBool('mgit.autoLineage', false)) return 0;
+    try {
+      const { autoLineageForCommit } = await import('../lineage/autopilot.js');
+      for (const d of await autoLineageForCommit(Repo.require())) {
+        process.stderr.write(`mgit: lineage: ${d.child} <- ${d.relation} ${d.parent} (autopilot, score ${d.score.toFixed(3)}; git mgit lineage rm to withdraw)\n`);
+      }
+    } catch (e) {
+      process.stderr.write(`mgit: warning: automatic lineage failed: ${errorMessage(e)}\n`);
+    }
+    return 0;
+  },
+  // Chunk upload to shared storage runs here for plain remotes once storage exists. Lineage goes
+  // along with every push to a plain remote (mgit:: remotes carry it in the remote helper).
   'pre-push': async (ctx) => {
     await ctx.stdin(); // consume git's ref list so git never sees a broken pipe
+    const [remote, url] = ctx.args;
+    if (remote) {
+      const warn = (msg: string) => process.stderr.write(`mgit: warning: ${msg}\n`);
+      try {
+        const { pushLineageFromHook } = await import('../lineage/sync.js');
+        pushLineageFromHook(Repo.require(), remote, url ?? remote, warn);
+      } catch (e) {
+        warn(`lineage was not pushed (${errorMessage(e)})`);
+      }
+    }
     return 0;
   },
 };
@@ -29,9 +57,9 @@ const handlers: Record<HookName, Handler> = {
  * A hook without a guard always runs.
  */
 export const HOOK_GUARDS: Partial<Record<HookName, string>> = {
-  // nothing runs on commit until model tests exist
+  // nothing runs before a commit until model tests exist
   'pre-commit': 'false',
-  'post-commit': 'false',
+  'post-commit': '[ "$(git config --type=bool --get mgit.autoLineage 2>/dev/null)" = true ]',
 };
 
 /** Runs a hook; unknown hook names succeed, so a newer hook script never breaks an older mgit. */
