@@ -2,7 +2,7 @@
 // filter process get one of these instead of finding git directories themselves.
 
 import { MgitError } from './errors.js';
-import { findRepo, type RepoPaths } from './git/git.js';
+import { configSnapshot, findRepo, parseBool, type RepoPaths } from './git/git.js';
 import { CleanCache } from './store/clean-cache.js';
 import { PointerIndex } from './store/pointer-index.js';
 import { ChunkStore } from './store/store.js';
@@ -12,6 +12,7 @@ export class Repo {
   private _store?: ChunkStore;
   private _cache?: CleanCache;
   private _index?: PointerIndex;
+  private _config?: Map<string, string>;
 
   private constructor(paths: RepoPaths) {
     this.paths = paths;
@@ -32,6 +33,16 @@ export class Repo {
   get top(): string {
     if (!this.paths.top) throw new MgitError('EBARE', 'this command needs a work tree (the repository is bare)');
     return this.paths.top;
+  }
+
+  /** A setting, from one read of the whole configuration (lowercase section and name). */
+  config(key: string): string | undefined {
+    this._config ??= configSnapshot(this.paths.top ?? this.paths.gitDir);
+    return this._config.get(key.toLowerCase());
+  }
+
+  configBool(key: string, dflt: boolean): boolean {
+    return parseBool(this.config(key), dflt);
   }
 
   get store(): ChunkStore {

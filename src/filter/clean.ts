@@ -39,7 +39,7 @@ export interface BaseSources {
   /** pointers the repository has seen */
   index?: () => PointerIndex;
   /** version ids of a model version's declared lineage parents */
-  parents?: (versionId: string) => string[];
+  parents?: (versionId: string) => Promise<string[]>;
 }
 
 /** Cleans content arriving as a stream (the filter protocol, or stdin). */
@@ -71,7 +71,7 @@ export async function cleanSpooled(store: ChunkStore, cache: CleanCache, sp: Spo
   }
   const previous = await sources.previous?.().catch(() => undefined);
   const index = sources.index?.();
-  const parents = index ? lineageParents(sources, sp.sha256).map((v) => index.pointers.get(v)).filter((p): p is Pointer => !!p) : [];
+  const parents = index ? (await lineageParents(sources, sp.sha256)).map((v) => index.pointers.get(v)).filter((p): p is Pointer => !!p) : [];
   const fd = fs.openSync(sp.path, 'r');
   try {
     const p = buildPointer(storeSink(store), fd, sp.size, sp.sha256, stats, (tensors) => planBases(tensors, { previous, parents, index }));
@@ -85,9 +85,9 @@ export async function cleanSpooled(store: ChunkStore, cache: CleanCache, sp: Spo
 }
 
 /** Declared parents of the version being cleaned: hints only, so a lineage problem never fails a clean. */
-function lineageParents(sources: BaseSources, sha: string): string[] {
+async function lineageParents(sources: BaseSources, sha: string): Promise<string[]> {
   try {
-    return sources.parents?.(sha) ?? [];
+    return (await sources.parents?.(sha)) ?? [];
   } catch {
     return [];
   }

@@ -7,9 +7,7 @@ import * as fs from 'node:fs';
 import { PktReader, PktWriter } from '../codec/pktline.js';
 import { MAX_POINTER_BYTES, parsePointer, pointerVersion, type Pointer } from '../codec/pointer.js';
 import { CatFile } from '../git/cat-file.js';
-import { parentVersions } from '../lineage/parents.js';
 import { errorMessage, isMgitError } from '../errors.js';
-import { configBool } from '../git/git.js';
 import { Repo } from '../repo.js';
 import { trace } from '../trace.js';
 import { cleanStream, type CleanStats } from './clean.js';
@@ -27,7 +25,7 @@ export async function runFilterProcess(input: NodeJS.ReadableStream, output: Nod
   const writer = new PktWriter(output as never);
   await handshake(reader, writer);
   const repo = Repo.require();
-  const skipSmudge = skipSmudgeWanted();
+  const skipSmudge = skipSmudgeWanted(repo);
   try {
     opts.onStart?.(repo);
   } catch (e) {
@@ -72,10 +70,10 @@ async function handshake(reader: PktReader, writer: PktWriter): Promise<void> {
   await writer.flush();
 }
 
-function skipSmudgeWanted(): boolean {
+function skipSmudgeWanted(repo: Repo): boolean {
   const env = process.env.GIT_MGIT_SKIP_SMUDGE;
   if (env !== undefined && env !== '' && env !== '0' && env !== 'false') return true;
-  return configBool('mgit.skipSmudge', false);
+  return repo.configBool('mgit.skipSmudge', false);
 }
 
 function report(pathname: string, e: unknown): void {
@@ -92,7 +90,8 @@ async function clean(repo: Repo, reader: PktReader, writer: PktWriter, pathname:
     pointer = await cleanStream(repo.store, repo.cleanCache, content.packets(), stats, {
       previous: () => previousPointer(repo, pathname),
       index: () => repo.pointerIndex,
-      parents: (v) => parentVersions(repo, v),
+      // loaded on a cache miss only: the filter starts on every git add and status
+      parents: async (v) => (await import('../lineage/parents.js')).parentVersions(repo, v),
     });
   } catch (e) {
     await content.drain(); // git waits for our answer only after it has sent everything

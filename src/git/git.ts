@@ -53,17 +53,19 @@ export interface RepoPaths {
   gitDir: string;
   /** shared by all worktrees; the chunk store lives here */
   commonDir: string;
+  /** where git runs hooks from (core.hooksPath honoured) */
+  hooks: string;
 }
 
 /** Where the repository is, or undefined outside one. */
 export function findRepo(cwd?: string): RepoPaths | undefined {
-  const r = git(['rev-parse', '--path-format=absolute', '--git-dir', '--git-common-dir', '--is-bare-repository', '--show-toplevel'], {
+  const r = git(['rev-parse', '--path-format=absolute', '--git-dir', '--git-common-dir', '--git-path', 'hooks', '--is-bare-repository', '--show-toplevel'], {
     cwd,
     okStatus: [128],
   });
   if (r.status !== 0) return undefined;
-  const [gitDir, commonDir, bare, top] = r.stdout.toString('utf8').split('\n');
-  return { gitDir, commonDir, top: bare === 'true' || !top ? undefined : top };
+  const [gitDir, commonDir, hooks, bare, top] = r.stdout.toString('utf8').split('\n');
+  return { gitDir, commonDir, hooks, top: bare === 'true' || !top ? undefined : top };
 }
 
 /** `git rev-parse --git-path <name>`: follows core.hooksPath and worktree layout. */
@@ -95,6 +97,31 @@ export function configBool(key: string, dflt: boolean, cwd?: string): boolean {
   const r = git(['config', '--type=bool', '--get', key], { cwd, okStatus: [1, 128] });
   if (r.status !== 0) return dflt;
   return r.stdout.toString('utf8').trim() === 'true';
+}
+
+/**
+ * Every setting in effect, read with one git process (for entry points git starts often, such as the
+ * filter). Keys are as `git config --list` prints them: section and name lowercase.
+ */
+export function configSnapshot(cwd?: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const r = git(['config', '-z', '--list'], { cwd, okStatus: [1, 128] });
+  if (r.status !== 0) return out;
+  for (const rec of r.stdout.toString('utf8').split('\0')) {
+    if (!rec) continue;
+    const nl = rec.indexOf('\n');
+    out.set(nl < 0 ? rec : rec.slice(0, nl), nl < 0 ? 'true' : rec.slice(nl + 1));
+  }
+  return out;
+}
+
+/** A boolean as git reads it (true/yes/on/1, false/no/off/0/empty), with a default for unset or unreadable. */
+export function parseBool(v: string | undefined, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  const l = v.trim().toLowerCase();
+  if (['true', 'yes', 'on', '1'].includes(l)) return true;
+  if (['false', 'no', 'off', '0', ''].includes(l)) return false;
+  return dflt;
 }
 
 export function configSet(key: string, value: string, opts: { cwd?: string; scope?: ConfigScope } = {}): void {

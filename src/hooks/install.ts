@@ -62,8 +62,8 @@ export function hooksDir(cwd?: string): string {
  * Installs every mgit hook. With `onlyMissing`, hooks that exist (ours or not) are left alone: the
  * filter process uses this to give fresh clones their hooks without touching anything the user set up.
  */
-export function installHooks(opts: { cwd?: string; onlyMissing?: boolean } = {}): HookChange[] {
-  const dir = hooksDir(opts.cwd);
+export function installHooks(opts: { cwd?: string; onlyMissing?: boolean; dir?: string } = {}): HookChange[] {
+  const dir = opts.dir ?? hooksDir(opts.cwd);
   const changes: HookChange[] = [];
   for (const hook of HOOKS) {
     const file = path.join(dir, hook);
