@@ -11,28 +11,15 @@ export function aligned(b: Uint8Array): Uint8Array {
 
 /** Splits `src` into `width` byte planes (trailing bytes that do not fill an element stay last, in order). */
 export function toPlanes(src: Uint8Array, width: number): Buffer {
-  const out = Buffer.allocUnsafeSlow(src.length);
-  if (width <= 1) {
-    out.set(src);
-    return out;
-  }
-  const n = Math.floor(src.length / width);
-  if ((width === 4 || width === 2) && n % 4 === 0 && n > 0) {
-    const s = aligned(src);
-    if (width === 4) transpose4(new Uint32Array(s.buffer, s.byteOffset, n), new Uint32Array(out.buffer, out.byteOffset, n), n >> 2, true);
-    else planes2(new Uint32Array(s.buffer, s.byteOffset, n >> 1), new Uint32Array(out.buffer, out.byteOffset, n >> 1), n >> 2, true);
-  } else {
-    for (let k = 0; k < width; k++) {
-      const base = k * n;
-      for (let i = 0, j = k; i < n; i++, j += width) out[base + i] = src[j];
-    }
-  }
-  out.set(src.subarray(n * width), n * width);
-  return out;
+  return transpose(src, width, true);
 }
 
 /** Inverse of toPlanes. */
 export function fromPlanes(src: Uint8Array, width: number): Buffer {
+  return transpose(src, width, false);
+}
+
+function transpose(src: Uint8Array, width: number, forward: boolean): Buffer {
   const out = Buffer.allocUnsafeSlow(src.length);
   if (width <= 1) {
     out.set(src);
@@ -41,12 +28,14 @@ export function fromPlanes(src: Uint8Array, width: number): Buffer {
   const n = Math.floor(src.length / width);
   if ((width === 4 || width === 2) && n % 4 === 0 && n > 0) {
     const s = aligned(src);
-    if (width === 4) transpose4(new Uint32Array(s.buffer, s.byteOffset, n), new Uint32Array(out.buffer, out.byteOffset, n), n >> 2, false);
-    else planes2(new Uint32Array(s.buffer, s.byteOffset, n >> 1), new Uint32Array(out.buffer, out.byteOffset, n >> 1), n >> 2, false);
+    const words = width === 4 ? n : n >> 1;
+    const kernel = width === 4 ? transpose4 : planes2;
+    kernel(new Uint32Array(s.buffer, s.byteOffset, words), new Uint32Array(out.buffer, out.byteOffset, words), n >> 2, forward);
   } else {
     for (let k = 0; k < width; k++) {
       const base = k * n;
-      for (let i = 0, j = k; i < n; i++, j += width) out[j] = src[base + i];
+      if (forward) for (let i = 0, j = k; i < n; i++, j += width) out[base + i] = src[j];
+      else for (let i = 0, j = k; i < n; i++, j += width) out[j] = src[base + i];
     }
   }
   out.set(src.subarray(n * width), n * width);

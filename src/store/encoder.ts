@@ -7,7 +7,7 @@
 import { zstdCompress } from '../codec/zstd.js';
 import { toPlanes } from '../codec/planes.js';
 import { encodeObject, encodeStandalone, MAX_DEPTH, type Base } from './object.js';
-import { quantRowChoices, Transform, xorBytes } from './transforms.js';
+import { quantRowChoices, Transform, TRANSFORM_NAMES, xorBytes } from './transforms.js';
 import { sha256, type ChunkStore, type PutResult } from './store.js';
 
 export interface ChunkContext {
@@ -43,6 +43,16 @@ const MAX_DICT_FAST = 8 * 1024 * 1024;
 /** Candidate bases clean loads at most (repack: all it is given). */
 const MAX_CANDIDATES_FAST = 4;
 
+/**
+ * For measurement only (scripts/bench-storage.ts): MGIT_TRANSFORMS=xor,dict,... limits the encodings
+ * tried to those named (TRANSFORM_NAMES, plus "planes" for byte planes when standalone). Unset: all.
+ */
+const ALLOWED = process.env.MGIT_TRANSFORMS ? new Set(process.env.MGIT_TRANSFORMS.split(',').map((t) => t.trim())) : undefined;
+
+export function transformAllowed(name: string): boolean {
+  return !ALLOWED || ALLOWED.has(name);
+}
+
 interface Trial {
   transform: Transform;
   bases: Base[];
@@ -69,7 +79,7 @@ export function chooseEncoding(store: ChunkStore, raw: Uint8Array, ctx: ChunkCon
     if (alt.length < standalone.length) standalone = alt;
   }
   let best = standalone;
-  const trials = collectTrials(store, raw, ctx, opts, selfId);
+  const trials = collectTrials(store, raw, ctx, opts, selfId).filter((t) => transformAllowed(TRANSFORM_NAMES[t.transform]));
   const ranked = opts.thorough || raw.length <= FULL_BELOW ? trials : pickBySample(raw, ctx, trials);
   for (const t of ranked) {
     for (const l of t.transform === Transform.Dict ? levels : [level]) {

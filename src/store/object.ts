@@ -177,7 +177,8 @@ export function encodeObject(raw: Uint8Array, opts: EncodeOptions): Buffer | und
  * chunks also try one stream: below a few KB, a zstd frame per plane costs more than planes save.
  */
 export function encodeStandalone(raw: Uint8Array, width: number, level = 1): Buffer {
-  const planes = encodeObject(raw, { transform: width > 1 ? Transform.Planes : Transform.Identity, width, level })!;
+  const usePlanes = width > 1 && (!process.env.MGIT_TRANSFORMS || process.env.MGIT_TRANSFORMS.split(',').includes('planes'));
+  const planes = encodeObject(raw, { transform: usePlanes ? Transform.Planes : Transform.Identity, width, level })!;
   if (width === 1 || raw.length > 8192) return planes;
   const one = encodeObject(raw, { transform: Transform.Identity, width, level })!;
   return one.length < planes.length ? one : planes;

@@ -10,7 +10,7 @@ import { pointerChunks, type Pointer, type TensorPart } from '../codec/pointer.j
 import { dtypeFromName, planeWidth } from '../onnx/dtypes.js';
 import { errorMessage } from '../errors.js';
 import { ordinals, planBases, type TensorDesc } from './bases.js';
-import { chooseEncoding, DEFAULT_MAX_DEPTH, type ChunkContext } from './encoder.js';
+import { chooseEncoding, DEFAULT_MAX_DEPTH, transformAllowed, type ChunkContext } from './encoder.js';
 import { FingerprintIndex } from './fingerprint.js';
 import { decodeObject, readHeader } from './object.js';
 import { PackWriter, readPackIndex, readPacked, type PackEntry } from './pack.js';
@@ -115,6 +115,7 @@ export function repack(store: ChunkStore, versions: RepackVersion[], opts: Repac
     throw e;
   }
   function fingerprintsOf(id: string): string[] {
+    if (!transformAllowed('fingerprint')) return [];
     try {
       return fingerprints.find(store.get(id)).filter((c) => c !== id);
     } catch {
