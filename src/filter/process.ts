@@ -12,8 +12,8 @@ import { Repo } from '../repo.js';
 import { trace } from '../trace.js';
 import { cleanStream, type CleanStats } from './clean.js';
 import { PrefetchReader } from '../store/prefetch.js';
-import { reconstructAhead } from './smudge.js';
-import { spool } from './spool.js';
+import { reconstruct, reconstructAhead } from './smudge.js';
+import { collect, type Collected } from './spool.js';
 
 export interface FilterOptions {
   /** called once after the handshake, e.g. to install missing hooks */
@@ -110,16 +110,16 @@ async function clean(repo: Repo, reader: PktReader, writer: PktWriter, pathname:
 
 async function smudge(repo: Repo, reader: PktReader, writer: PktWriter, pathname: string, skip: boolean): Promise<void> {
   // Pointers are small; anything else (a file committed before mgit tracked it) passes through unchanged.
-  const sp = await spool(reader.readContent(), repo.store.tempPath('smudge'));
+  const input = await collect(reader.readContent(), () => repo.store.tempPath('smudge'), 1 << 20);
   try {
-    const version = pointerVersion(sp.head);
+    const version = pointerVersion(input.head);
     if (version === undefined || skip) {
-      await sendFile(writer, sp.path);
+      await sendContent(writer, input);
       return;
     }
     let pointer;
     try {
-      pointer = parsePointer(fs.readFileSync(sp.path));
+      pointer = parsePointer(input.data ?? fs.readFileSync(input.path!));
     } catch (e) {
       report(pathname, e);
       await writer.text('status=error');
@@ -129,8 +129,9 @@ async function smudge(repo: Repo, reader: PktReader, writer: PktWriter, pathname
     await writer.text('status=success');
     await writer.flush();
     try {
-      prefetch ??= new PrefetchReader(repo.store);
-      for await (const piece of reconstructAhead(prefetch, pointer)) await writer.packet(piece);
+      // Large models decode ahead in a worker; for small ones a round trip per chunk costs more than it saves.
+      const pieces = pointer.size >= READ_AHEAD_FROM ? reconstructAhead((prefetch ??= new PrefetchReader(repo.store)), pointer) : reconstruct(repo.store, pointer);
+      for await (const piece of pieces) await writer.packet(piece);
     } catch (e) {
       report(pathname, isMgitError(e) ? withHint(e) : e);
       await writer.flush();
@@ -141,9 +142,11 @@ async function smudge(repo: Repo, reader: PktReader, writer: PktWriter, pathname
     await writer.flush();
     await writer.flush();
   } finally {
-    fs.rmSync(sp.path, { force: true });
+    if (input.path) fs.rmSync(input.path, { force: true });
   }
 }
+
+const READ_AHEAD_FROM = 16 * 1024 * 1024;
 
 let catFile: CatFile | undefined;
 let prefetch: PrefetchReader | undefined;
@@ -188,6 +191,18 @@ function withHint(e: Error & { code?: string }): Error {
     e.message += '; if the model came from another repository, its chunks must be copied from there. To check out the pointer only, set GIT_MGIT_SKIP_SMUDGE=1; `git mgit fsck` lists every damaged model';
   }
   return e;
+}
+
+async function sendContent(writer: PktWriter, input: Collected): Promise<void> {
+  if (input.data) {
+    await writer.text('status=success');
+    await writer.flush();
+    await writer.packet(input.data);
+    await writer.flush();
+    await writer.flush();
+    return;
+  }
+  await sendFile(writer, input.path!);
 }
 
 async function sendFile(writer: PktWriter, file: string): Promise<void> {

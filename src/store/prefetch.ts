@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { ChunkCorruptError, ChunkMissingError, MgitError } from '../errors.js';
 import type { ChunkStore } from './store.js';
 
-const AHEAD = 3;
+const AHEAD = 2;
 
 interface Reply {
   seq: number;

@@ -16,7 +16,7 @@ const ID = /^[0-9a-f]{64}$/;
 /** No chunk is larger than a tensor piece or skeleton piece; objects claiming more are corrupt. */
 export const MAX_CHUNK_BYTES = 64 * 1024 * 1024;
 /** Decoded chunks kept for reuse as delta bases (siblings share their parent's tensors). */
-const CACHE_BYTES = 128 * 1024 * 1024;
+const CACHE_BYTES = 48 * 1024 * 1024;
 
 export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
