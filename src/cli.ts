@@ -9,6 +9,11 @@ import { isMgitError } from './errors.js';
 const COMMANDS = ['install', 'uninstall', 'track', 'untrack', 'ls-files', 'checkout', 'fsck', 'repack', 'gc', 'stats', 'diff', 'resolve', 'lineage', 'log-lineage', 'trust', 'clean', 'smudge', 'version'];
 
 export async function main(argv: string[]): Promise<number> {
+  // A reader that stops early (`git mgit stats | head`) closes our stdout: exit quietly, as git does.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   try {
     if (argv[0] === 'filter-process') {
       const { filterProcess } = await import('./commands/filter-process.js');

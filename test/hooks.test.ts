@@ -89,3 +89,12 @@ test('the filter process installs missing hooks in a fresh clone, and leaves use
   assert.ok(fs.existsSync(path.join(dst2, '.git/hooks/pre-push')));
   src.mgit('uninstall', '--skip-repo');
 });
+
+test('a reader that stops early gets no stack trace (EPIPE exits quietly)', () => {
+  const repo = TestRepo.create();
+  for (let i = 0; i < 40; i++) repo.write(`m${i}.onnx`, mlpModel({ seed: 100 + i }));
+  repo.commitAll('many');
+  const r = run('sh', ['-c', 'git mgit ls-files | head -1'], { cwd: repo.dir, env: repo.env });
+  assert.equal(r.stdout.split('\n').filter(Boolean).length, 1);
+  assert.doesNotMatch(r.stderr, /EPIPE|at .*\.js:\d+/);
+});
