@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { isMgitError } from './errors.js';
 
-const COMMANDS = ['install', 'uninstall', 'track', 'untrack', 'ls-files', 'checkout', 'fsck', 'clean', 'smudge', 'version'];
+const COMMANDS = ['install', 'uninstall', 'track', 'untrack', 'ls-files', 'checkout', 'fsck', 'push', 'fetch', 'clean', 'smudge', 'version'];
 
 export async function main(argv: string[]): Promise<number> {
   try {

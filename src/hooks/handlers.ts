@@ -1,6 +1,6 @@
 // What each git hook does, behind `git mgit hook <name>`. The installer writes a script for every hook
 // named here. Hooks that have nothing to do yet still get installed so that clones carry them when
-// later features (model tests on commit, chunk upload on push) start using them.
+// later features (model tests on commit) start using them.
 
 export const HOOKS = ['pre-commit', 'post-commit', 'pre-push'] as const;
 export type HookName = (typeof HOOKS)[number];
@@ -16,10 +16,12 @@ const handlers: Record<HookName, Handler> = {
   // Model tests of staged models run here once tests exist; until then, nothing blocks a commit.
   'pre-commit': async () => 0,
   'post-commit': async () => 0,
-  // Chunk upload to shared storage runs here for plain remotes once storage exists.
+  // Plain remotes: upload the pushed commits' chunks to shared storage before git moves any ref, and
+  // refuse the push when that fails (mgit:: remotes do the same inside the remote helper).
   'pre-push': async (ctx) => {
-    await ctx.stdin(); // consume git's ref list so git never sees a broken pipe
-    return 0;
+    const input = (await ctx.stdin()).toString('utf8'); // always consume git's ref list
+    const { prePush } = await import('../remote/pre-push.js');
+    return prePush(ctx.args, input);
   },
 };
 
