@@ -26,20 +26,55 @@ export interface NestedResult {
 /** Settings that keep nested git commands from starting background work of their own. */
 const QUIET = ['-c', 'gc.auto=0', '-c', 'maintenance.auto=false'];
 
-/** Runs git with stdout captured and stderr passed through (or captured, when asked). */
-export function nestedGit(args: string[], opts: { env?: NodeJS.ProcessEnv; captureStderr?: boolean; cwd?: string } = {}): Promise<NestedResult & { stderr: string }> {
+export interface NestedOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** capture stderr instead of passing it on */
+  captureStderr?: boolean;
+  /** pass stderr on, but drop whole lines this rejects (progress, which redraws with CR, always passes) */
+  keepLine?: (line: string) => boolean;
+}
+
+/** Runs git with stdout captured and stderr passed through (filtered, or captured, when asked). */
+export function nestedGit(args: string[], opts: NestedOptions = {}): Promise<NestedResult & { stderr: string }> {
   return new Promise((resolve, reject) => {
+    const pipeErr = opts.captureStderr || opts.keepLine;
     const proc = spawn('git', [...QUIET, ...args], {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
-      stdio: ['ignore', 'pipe', opts.captureStderr ? 'pipe' : 'inherit'],
+      stdio: ['ignore', 'pipe', pipeErr ? 'pipe' : 'inherit'],
     });
     const out: Buffer[] = [];
     let err = '';
+    let pending = '';
+    const forward = (final: boolean) => {
+      for (;;) {
+        const nl = pending.indexOf('\n');
+        if (nl < 0) break;
+        const line = pending.slice(0, nl + 1);
+        pending = pending.slice(nl + 1);
+        if (opts.keepLine!(line.replace(/\r?\n$/, ''))) process.stderr.write(line);
+      }
+      const cr = pending.lastIndexOf('\r');
+      if (cr >= 0 || final) {
+        const upto = final ? pending.length : cr + 1;
+        if (upto > 0 && opts.keepLine!(pending.slice(0, upto))) process.stderr.write(pending.slice(0, upto));
+        pending = pending.slice(upto);
+      }
+    };
     proc.stdout!.on('data', (d: Buffer) => out.push(d));
-    proc.stderr?.on('data', (d: Buffer) => (err += d.toString('utf8')));
+    proc.stderr?.on('data', (d: Buffer) => {
+      if (opts.captureStderr) err += d.toString('utf8');
+      else {
+        pending += d.toString('utf8');
+        forward(false);
+      }
+    });
     proc.on('error', (e) => reject(new GitError(args, e.message, null)));
-    proc.on('close', (code) => resolve({ status: code ?? 128, stdout: Buffer.concat(out).toString('utf8'), stderr: err }));
+    proc.on('close', (code) => {
+      if (opts.keepLine && !opts.captureStderr) forward(true);
+      resolve({ status: code ?? 128, stdout: Buffer.concat(out).toString('utf8'), stderr: err });
+    });
   });
 }
 

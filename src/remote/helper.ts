@@ -325,7 +325,12 @@ export class Helper {
     args.push(this.opts.progress ? '--progress' : '--no-progress');
     for (const o of this.opts.pushOptions) args.push(`--push-option=${o}`);
     for (const c of this.opts.cas) args.push(`--force-with-lease=${c}`);
-    const r = await nestedGit([...args, this.url, ...refspecs], { env: this.env });
+    // The outer git reports each ref with its hints, against the mgit:: URL: drop the nested push's own
+    // summary of the same failures, keep everything else (remote messages, progress, errors).
+    const r = await nestedGit(['-c', 'advice.pushUpdateRejected=false', ...args, this.url, ...refspecs], {
+      env: this.env,
+      keepLine: (l) => !l.startsWith('error: failed to push some refs to '),
+    });
     trace(`nested push exit ${r.status}: ${r.stdout}`);
     return parsePorcelain(r.stdout);
   }

@@ -2,7 +2,7 @@
 // storage the remote uses, move the objects, and describe what went wrong in words a user can act on.
 // Moves no git refs: callers decide what a failure means for each ref.
 
-import { errorMessage, StorageError } from '../errors.js';
+import { errorMessage, isMgitError, StorageError } from '../errors.js';
 import { configGet } from '../git/git.js';
 import type { Repo } from '../repo.js';
 import { chooseStorage, type StorageChoice } from './locate.js';
@@ -73,7 +73,7 @@ export async function uploadNeeds(repo: Repo, needs: ChunkNeeds, opts: Omit<Push
 /** One line per problem for stderr, naming the chunk and the models that need it. */
 export function describeProblems(report: PushChunksReport, limit = 10): string[] {
   const lines: string[] = [];
-  if (report.fatal && report.fatal instanceof StorageError) lines.push(report.fatal.message);
+  if (report.fatal) lines.push(report.fatal instanceof StorageError || isMgitError(report.fatal) ? report.fatal.message : report.fatal.stack ?? report.fatal.message);
   let n = 0;
   for (const [id, why] of report.problems) {
     if (report.fatal && why === errorMessage(report.fatal)) continue;
@@ -96,11 +96,25 @@ export function shortReason(report: PushChunksReport, chunkIds: Iterable<string>
   for (const id of chunkIds) {
     const why = report.problems.get(id);
     if (why !== undefined) {
-      if (report.fatal && why === errorMessage(report.fatal)) return `mgit: chunks not uploaded: ${oneLine(why)}`;
+      if (report.fatal && why === errorMessage(report.fatal)) return `mgit: chunks not uploaded: ${fatalSummary(report.fatal)} (see above)`;
       return `mgit: chunk ${id} ${oneLine(why).replace(/^it /, '')}`;
     }
   }
   return 'mgit: chunks not uploaded';
+}
+
+/** A few words for a storage-wide failure; the full message is printed on its own line. */
+function fatalSummary(e: Error): string {
+  switch ((e as { code?: string }).code) {
+    case 'ESTORAGEUNREACHABLE':
+      return 'cannot reach storage';
+    case 'ESTORAGEAUTH':
+      return 'storage refused access';
+    case 'ESTORAGECONFIG':
+      return 'no usable storage configured';
+    default:
+      return 'storage failed';
+  }
 }
 
 function oneLine(s: string): string {
