@@ -23,7 +23,7 @@ test('storage locations: s3 URLs, file URLs, directories (relative to the reposi
   assert.deepEqual(parseStorageUrl('/mnt/share/x', '/r'), { kind: 'dir', dir: '/mnt/share/x' });
   assert.deepEqual(parseStorageUrl('../chunks', '/srv/repo'), { kind: 'dir', dir: '/srv/chunks' });
   assert.throws(() => parseStorageUrl('s3://Bad_Bucket!/x', '/r'), /invalid S3 bucket/);
-  assert.throws(() => parseStorageUrl('s3://b/../x', '/r'), /invalid S3 prefix/);
+  assert.throws(() => parseStorageUrl('s3://bkt/../x', '/r'), /invalid S3 prefix/);
   assert.throws(() => parseStorageUrl('https://example.com/x', '/r'), /unsupported storage URL/);
 });
 
