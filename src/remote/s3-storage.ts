@@ -48,7 +48,9 @@ export class S3Storage implements Storage {
       requestChecksumCalculation: 'WHEN_REQUIRED' as const,
       responseChecksumValidation: 'WHEN_REQUIRED' as const,
       maxAttempts: Number(process.env.MGIT_S3_MAX_ATTEMPTS) || 3,
-      requestHandler: { connectionTimeout: 10_000, requestTimeout: 300_000 },
+      // A server that stops answering mid-request (e.g. a full cluster blocks writes) must end in an
+      // error, not a hang: a socket idle this long is given up (then retried, then reported).
+      requestHandler: { connectionTimeout: 10_000, socketTimeout: Number(process.env.MGIT_S3_IDLE_TIMEOUT_MS) || 120_000 },
     };
     let region = settings.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined;
     let client = new sdk.S3Client({ ...base, region });
@@ -162,7 +164,7 @@ export class S3Storage implements Storage {
     if (name === 'NoSuchBucket') {
       return new StorageError('ESTORAGECONFIG', `bucket ${this.bucket} does not exist at ${this.endpointLabel}: create it, or fix the storage setting (${this.url})`);
     }
-    if (NETWORK_CODES.has(code) || name === 'TimeoutError' || /socket hang up|ECONNRESET|ECONNREFUSED|getaddrinfo/i.test(msg)) {
+    if (NETWORK_CODES.has(code) || name === 'TimeoutError' || /socket hang up|ECONNRESET|ECONNREFUSED|getaddrinfo|timed? ?out/i.test(msg)) {
       return new StorageError('ESTORAGEUNREACHABLE', `cannot reach storage ${this.url} at ${this.endpointLabel} to ${what}: ${code || msg}`);
     }
     if (name === 'BadDigest' || name === 'InvalidDigest') {
