@@ -1,8 +1,10 @@
-// `node dist/scripts/bench-remote.js [--only=digits,1g,roundtrip] [--no-s3] [--no-lfs] [--size-mb=N] [--json=<file>]`
+// `node dist/scripts/bench-remote.js [--only=digits,1g,roundtrip] [--no-s3] [--no-lfs] [--size-mb=N] [--remotes-in=<dir>] [--json=<file>]`
 // Sharing figures: push and clone through the mgit:: helper to directory storage and to S3 (a real
 // radosgw on 127.0.0.1, started here if none answers, with ../shared/tools/ceph-rgw-up.sh), and a second
 // push after one model changed; the same with git-lfs pushing to its own store over a file:// remote
-// (its standalone file transfer: objects land in <remote.git>/lfs/objects). Also the per-object round
+// (its standalone file transfer: objects land in <remote.git>/lfs/objects; on the same file system it
+// hard-links them, so --remotes-in=/dev/shm puts the remotes on another file system to make it copy).
+// Also the per-object round
 // trip of each storage, which decides whether chunks should be packed for transfer. Datasets: the
 // digits family (../shared/corpus/digits, committed in lineage.json's commit_plan order; MGIT_CORPUS
 // or --corpus) and a generated ~1 GB model. Everything lives in one temp folder, removed at exit.
@@ -26,6 +28,7 @@ const BIN = path.join(PROJECT, 'bin');
 
 interface Options {
   only: string[];
+  remotesIn?: string;
   s3: boolean;
   lfs: boolean;
   sizeMb: number;
@@ -43,6 +46,7 @@ function parseArgs(argv: string[]): Options {
     else if (k === '--size-mb') o.sizeMb = Number(v);
     else if (k === '--json') o.json = path.resolve(v);
     else if (k === '--corpus') o.corpus = path.resolve(v);
+    else if (k === '--remotes-in') o.remotesIn = path.resolve(v);
     else {
       process.stderr.write(`unknown option ${a}\n`);
       process.exit(2);
@@ -56,7 +60,8 @@ const log = (s: string) => process.stderr.write(s + '\n');
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mgit-bench-remote-'));
 process.on('exit', () => fs.rmSync(scratch, { recursive: true, force: true }));
 let dirCount = 0;
-const newDir = (tag: string) => fs.mkdtempSync(path.join(scratch, `${tag}-${dirCount++}-`));
+const newDir = (tag: string, base = scratch) => fs.mkdtempSync(path.join(base, `${tag}-${dirCount++}-`));
+let remotesScratch: string | undefined;
 
 function userEnv(): NodeJS.ProcessEnv {
   const home = newDir('home');
@@ -199,7 +204,8 @@ interface Target {
 
 async function runOne(ds: Dataset, target: Target): Promise<Row> {
   const env = userEnv();
-  const bare = path.join(newDir('remote'), 'models.git');
+  const remoteDir = newDir('remote', remotesScratch);
+  const bare = path.join(remoteDir, 'models.git');
   sh('git', ['init', '-q', '--bare', '-b', 'main', bare], { env });
   const work = newDir('work');
   sh('git', ['init', '-q', '-b', 'main', work], { env });
@@ -264,6 +270,7 @@ async function runOne(ds: Dataset, target: Target): Promise<Row> {
   const afterPush2 = await measure.moved();
   if (bucket) await emptyBucket(bucket);
   await s3?.close();
+  fs.rmSync(remoteDir, { recursive: true, force: true }); // remotes may sit in memory (--remotes-in=/dev/shm)
   const mb = (b: number) => b / 1e6;
   const row: Row = {
     dataset: ds.name,
@@ -444,6 +451,10 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   Object.assign(process.env, S3_CREDENTIALS, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
   const want = (n: string) => o.only.length === 0 || o.only.includes(n);
+  if (o.remotesIn) {
+    remotesScratch = fs.mkdtempSync(path.join(o.remotesIn, 'mgit-bench-remotes-'));
+    process.on('exit', () => fs.rmSync(remotesScratch!, { recursive: true, force: true }));
+  }
   let startedS3 = false;
   if (o.s3) startedS3 = await ensureS3();
   const lfs = o.lfs && spawnSync('git', ['lfs', 'version']).status === 0;

@@ -27,6 +27,8 @@ export async function main(argv: string[]): Promise<number> {
       return 128;
     }
     await new Helper(remote, url, (s) => process.stdout.write(s)).run(process.stdin);
+    // the caller exits right away: let every answer reach git first (pipes are asynchronous on macOS)
+    await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
     return 0;
   } catch (e) {
     process.stderr.write(`mgit: ${isMgitError(e) ? e.message : (e as Error)?.stack ?? errorMessage(e)}\n`);
