@@ -1,17 +1,26 @@
 // The CLI boundary: parses arguments, runs one command, maps errors to exit codes. Expected failures
 // (MgitError) print one line, `mgit: <message>`, and no stack trace. The entry points git launches
-// itself (the filter process and hooks) skip the argument parser so they start as fast as Node can.
+// itself (the filter process, hooks, the merge and diff drivers) skip the argument parser so they start
+// as fast as Node can.
 
 import type { Command } from 'commander';
 import { isMgitError } from './errors.js';
 
-const COMMANDS = ['install', 'uninstall', 'track', 'untrack', 'ls-files', 'checkout', 'fsck', 'push', 'fetch', 'clean', 'smudge', 'version'];
+const COMMANDS = ['install', 'uninstall', 'track', 'untrack', 'ls-files', 'checkout', 'fsck', 'repack', 'gc', 'stats', 'diff', 'resolve', 'lineage', 'log-lineage', 'trust', 'push', 'fetch', 'clean', 'smudge', 'version'];
 
 export async function main(argv: string[]): Promise<number> {
   try {
     if (argv[0] === 'filter-process') {
       const { filterProcess } = await import('./commands/filter-process.js');
       return await filterProcess();
+    }
+    if (argv[0] === 'merge-driver') {
+      const { mergeDriver } = await import('./commands/merge-driver.js');
+      return await mergeDriver(argv.slice(1));
+    }
+    if (argv[0] === 'diff-driver') {
+      const { diffDriver } = await import('./commands/diff-driver.js');
+      return await diffDriver(argv.slice(1));
     }
     if (argv[0] === 'hook') {
       const { hook } = await import('./commands/hook.js');

@@ -4,12 +4,14 @@
 import { MgitError } from './errors.js';
 import { findRepo, type RepoPaths } from './git/git.js';
 import { CleanCache } from './store/clean-cache.js';
+import { PointerIndex } from './store/pointer-index.js';
 import { ChunkStore } from './store/store.js';
 
 export class Repo {
   readonly paths: RepoPaths;
   private _store?: ChunkStore;
   private _cache?: CleanCache;
+  private _index?: PointerIndex;
 
   private constructor(paths: RepoPaths) {
     this.paths = paths;
@@ -35,6 +37,12 @@ export class Repo {
   get store(): ChunkStore {
     this._store ??= ChunkStore.forGitDir(this.paths.commonDir);
     return this._store;
+  }
+
+  /** Pointers seen by this repository's store (loaded once, on first use). */
+  get pointerIndex(): PointerIndex {
+    this._index ??= PointerIndex.fromCache(this.cleanCache);
+    return this._index;
   }
 
   get cleanCache(): CleanCache {

@@ -227,7 +227,7 @@ test('a corrupt chunk is named on checkout and by fsck', () => {
   assert.deepEqual(JSON.parse(g.stdout).missing, [{ chunk, models: ['m.onnx'] }]);
 });
 
-test('two branches that change a model merge as a binary conflict, never markers in a pointer', () => {
+test('two branches that change the same tensors differently conflict, with ours as a real model, never markers in a pointer', () => {
   const repo = TestRepo.create();
   repo.write('m.onnx', mlpModel({ seed: 30 }));
   repo.commitAll('base');
@@ -297,7 +297,7 @@ test('track says when committed files match, and --renormalize stores them as po
   repo.commitAll('before mgit');
   const out = repo.mgit('track', '*.onnx');
   assert.match(out, /1 file\(s\) already committed match and are stored whole, e\.g\. old\.onnx/);
-  assert.match(repo.read('.gitattributes').toString(), /^\*\.onnx filter=mgit diff=mgit merge=binary -text$/m);
+  assert.match(repo.read('.gitattributes').toString(), /^\*\.onnx filter=mgit diff=mgit merge=mgit -text$/m);
   assert.match(repo.mgit('track'), /\*\.onnx/);
   repo.mgit('track', '--renormalize', '*.onnx');
   repo.git('commit', '-q', '-m', 'renormalize');

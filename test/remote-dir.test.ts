@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { mlpModel } from './helpers/onnx-builder.js';
+import { ChunkStore } from '../src/store/store.js';
 import { run, tempDir, TestRepo } from './helpers/git-repo.js';
 import { bareRepo, changeTensor, chunksAt, clone, remoteRefs, sha, storageIds, userEnv } from './helpers/remote.js';
 
@@ -83,39 +84,74 @@ test('push, clone, pull and push again through mgit:: with directory storage bes
   assert.equal(src.status(), '');
 });
 
-test('lineage refs under refs/mgit/ travel with push and fetch through the helper', () => {
+test('lineage travels with push and fetch through the helper, and concurrent lineage is merged on push', () => {
+  const env = userEnv();
+  const bare = bareRepo(env);
+  const src = makeSource(env, { 'a.onnx': A, 'b.onnx': B, 'c.onnx': C });
+  src.git('remote', 'add', 'origin', `mgit::${bare}`);
+  const at = (dir: string, name: string) => run('git', ['rev-parse', '-q', '--verify', name], { cwd: dir, env }).stdout.trim();
+  const remoteLineage = () => remoteRefs(bare, env).get('refs/mgit/lineage');
+  src.mgit('lineage', 'add', 'b.onnx', '-p', 'a.onnx', '-r', 'finetune');
+  const l1 = at(src.dir, 'refs/mgit/lineage');
+  assert.equal(src.tryGit('push', '-u', 'origin', 'main').status, 0);
+  assert.equal(remoteLineage(), l1, 'pushed along with main');
+  assert.equal(at(src.dir, 'refs/mgit/remotes/origin/lineage'), l1, 'and remembered as the remote\'s');
+
+  const c = clone(`mgit::${bare}`, env);
+  assert.equal(c.status, 0, c.stderr);
+  assert.equal(at(c.dir, 'refs/mgit/remotes/origin/lineage'), l1, 'the clone has the remote\'s lineage');
+  assert.match(run('git', ['mgit', 'log-lineage'], { cwd: c.dir, env }).stdout, /finetune/, 'and reads it');
+
+  // Lineage moves while main does not: `git push` still carries it, and a fetch brings it in.
+  src.mgit('lineage', 'add', 'c.onnx', '-p', 'a.onnx', '-r', 'distill');
+  const l2 = at(src.dir, 'refs/mgit/lineage');
+  const push = src.tryGit('push');
+  assert.equal(push.status, 0, push.stderr);
+  assert.equal(remoteLineage(), l2);
+  const fetch = run('git', ['fetch', '-q'], { cwd: c.dir, env });
+  assert.equal(fetch.status, 0, fetch.stderr);
+  assert.equal(at(c.dir, 'refs/mgit/remotes/origin/lineage'), l2, 'fetched into the remote-tracking copy');
+
+  // The clone records lineage of its own, not knowing l2: its push merges the remote's first.
+  const mine = run('git', ['mgit', 'lineage', 'add', 'c.onnx', '-p', 'b.onnx', '-r', 'merge'], { cwd: c.dir, env });
+  assert.equal(mine.status, 0, mine.stderr);
+  const l3 = at(c.dir, 'refs/mgit/lineage');
+  const push2 = run('git', ['push'], { cwd: c.dir, env });
+  assert.equal(push2.status, 0, push2.stderr);
+  const merged = remoteLineage()!;
+  for (const l of [l2, l3]) assert.equal(run('git', ['merge-base', '--is-ancestor', l, merged], { cwd: bare, env }).status, 0, 'the remote keeps both sides');
+  assert.equal([...remoteRefs(bare, env).keys()].some((r) => r.includes('remotes')), false, 'remote-tracking copies are never pushed');
+});
+
+test('storage stays self-sufficient: a delta travels with its base, even when the base belongs to a commit the remote has', () => {
   const env = userEnv();
   const bare = bareRepo(env);
   const src = makeSource(env, { 'a.onnx': A });
   src.git('remote', 'add', 'origin', `mgit::${bare}`);
-  const record = (text: string, parent?: string) => {
-    const blob = run('git', ['hash-object', '-w', '--stdin'], { cwd: src.dir, env, input: text }).stdout.trim();
-    const tree = run('git', ['mktree'], { cwd: src.dir, env, input: `100644 blob ${blob}\tedge.json\n` }).stdout.trim();
-    return src.git('commit-tree', tree, '-m', 'lineage', ...(parent ? ['-p', parent] : [])).trim();
-  };
-  const l1 = record('{"edge":1}\n');
-  src.git('update-ref', 'refs/mgit/lineage', l1);
   assert.equal(src.tryGit('push', '-u', 'origin', 'main').status, 0);
-  assert.equal(remoteRefs(bare, env).get('refs/mgit/lineage'), l1, 'pushed along with main');
+  const v1 = chunksAt(src.dir, env, 'HEAD:a.onnx');
 
-  const c = clone(`mgit::${bare}`, env);
-  assert.equal(c.status, 0, c.stderr);
-  const local = (name: string) => run('git', ['rev-parse', '-q', '--verify', name], { cwd: c.dir, env }).stdout.trim();
-  assert.equal(local('refs/mgit/lineage'), l1, 'the clone has the lineage ref');
-  assert.equal(local('refs/mgit/remotes/origin/lineage'), l1, 'and the remote\'s copy, for merges');
-
-  // Lineage moves while main does not: `git push` still carries it, and a fetch brings it in.
-  const l2 = record('{"edge":2}\n', l1);
-  src.git('update-ref', 'refs/mgit/lineage', l2);
+  // The next version is pushed to new, empty storage: its changed tensor is stored as a delta
+  // against the previous version's, which only the old storage has.
+  const fresh = path.join(tempDir('new-storage'), 'chunks');
+  src.git('config', 'remote.origin.mgitStorage', fresh);
+  src.write('a.onnx', changeTensor(A, A_OPTS, 0, 9));
+  src.commitAll('a v2');
+  const changed = chunksAt(src.dir, env, 'HEAD:a.onnx').filter((id) => !v1.includes(id));
+  assert.equal(changed.length, 1);
+  const bases = new ChunkStore(src.store).basesOf(changed[0]);
+  assert.ok(bases.length > 0, 'clean stored the changed tensor as a delta');
+  assert.ok(bases.every((b) => v1.includes(b)), 'against the previous version');
   const push = src.tryGit('push');
   assert.equal(push.status, 0, push.stderr);
-  assert.equal(remoteRefs(bare, env).get('refs/mgit/lineage'), l2);
-  const fetch = run('git', ['fetch', '-q'], { cwd: c.dir, env });
-  assert.equal(fetch.status, 0, fetch.stderr);
-  assert.equal(local('refs/mgit/lineage'), l2, 'fast-forwarded by fetch');
-  // tracking copies are never pushed back
-  assert.equal(run('git', ['push', '-q'], { cwd: c.dir, env }).status, 0);
-  assert.equal([...remoteRefs(bare, env).keys()].some((r) => r.includes('remotes')), false);
+  const onFresh = storageIds(fresh);
+  for (const b of bases) assert.ok(onFresh.includes(b), `base ${b} went along`);
+  assert.ok(!chunksAt(src.dir, env, 'HEAD:a.onnx').includes(bases[0]), 'although no pushed pointer names it');
+
+  // A clone that only knows the new storage checks the new version out.
+  const c = clone(`mgit::${bare}`, env, ['-c', `remote.origin.mgitStorage=${fresh}`]);
+  assert.equal(c.status, 0, c.stderr);
+  sameFile(c.dir, 'a.onnx', changeTensor(A, A_OPTS, 0, 9));
 });
 
 test('a push whose chunk is missing locally is refused for that ref, and the remote ref does not move', () => {
@@ -130,8 +166,8 @@ test('a push whose chunk is missing locally is refused for that ref, and the rem
   src.write('b.onnx', B);
   src.commitAll('b');
   const lost = chunksAt(src.dir, env, 'HEAD:b.onnx').find((id) => !chunksAt(src.dir, env, 'main:a.onnx').includes(id))!;
+  src.git('checkout', '-q', 'main'); // (b.onnx leaves the work tree, so nothing can clean it again)
   fs.rmSync(path.join(src.store, 'objects', lost.slice(0, 2), lost.slice(2)));
-  src.git('checkout', '-q', 'main');
   src.write('c.onnx', C);
   src.commitAll('c');
 

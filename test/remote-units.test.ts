@@ -1,12 +1,13 @@
 // The pieces of sharing that need no git: storage locations, the helper's protocol parsing, the
-// directory storage's guarantees, and the upload's handling of delta bases (a store whose objects
-// declare bases, standing in until the store writes delta encodings itself).
+// directory storage's guarantees, and how uploads and downloads handle real delta chains.
 
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { ChunkStore, sha256 } from '../src/store/store.js';
+import { encodeObject, encodeStandalone } from '../src/store/object.js';
+import { Transform } from '../src/store/transforms.js';
 import { DirectoryStorage } from '../src/remote/dir-storage.js';
 import { parsePorcelain, parsePushSpec } from '../src/remote/helper.js';
 import { gitDirOf, localRepoPath } from '../src/remote/locate.js';
@@ -70,12 +71,38 @@ test('helper protocol: push specs, porcelain outcomes in the spellings transport
   assert.equal(ls.refs.length, 2);
 });
 
-function storeWith(n: number): { store: ChunkStore; ids: string[] } {
+function emptyStore(): ChunkStore {
   const store = new ChunkStore(path.join(tempDir('store'), 'mgit'));
   fs.mkdirSync(store.objects, { recursive: true });
   fs.mkdirSync(store.tmp, { recursive: true });
-  const ids = Array.from({ length: n }, (_, i) => store.put(floatsBuffer(seededFloats(100 + i, 256)), 4).id);
+  return store;
+}
+
+function putStandalone(store: ChunkStore, raw: Buffer): string {
+  return store.putEncoded(sha256(raw), encodeStandalone(raw, 4), raw).id;
+}
+
+function storeWith(n: number): { store: ChunkStore; ids: string[] } {
+  const store = emptyStore();
+  const ids = Array.from({ length: n }, (_, i) => putStandalone(store, floatsBuffer(seededFloats(100 + i, 256))));
   return { store, ids };
+}
+
+/** A chain k <- d1 <- d2 of real XOR deltas (each version a small change of the one before). */
+function deltaChain(store: ChunkStore): { k: string; d1: string; d2: string } {
+  const v0 = floatsBuffer(seededFloats(300, 2048));
+  const v1 = Buffer.from(v0);
+  v1.writeFloatLE(1.5, 64);
+  const v2 = Buffer.from(v1);
+  v2.writeFloatLE(-2.5, 128);
+  const k = putStandalone(store, v0);
+  const d1 = sha256(v1);
+  store.putEncoded(d1, encodeObject(v1, { transform: Transform.XorPlanes, width: 4, bases: [{ id: k, bytes: v0, depth: 0 }] })!, v1);
+  const d2 = sha256(v2);
+  store.putEncoded(d2, encodeObject(v2, { transform: Transform.XorPlanes, width: 4, bases: [{ id: d1, bytes: v1, depth: 1 }] })!, v2);
+  assert.deepEqual(store.basesOf(d2), [d1]);
+  assert.deepEqual(store.basesOf(d1), [k]);
+  return { k, d1, d2 };
 }
 
 test('directory storage: atomic objects, a format marker, and storage written by a newer mgit is refused', async () => {
@@ -98,23 +125,10 @@ test('directory storage: atomic objects, a format marker, and storage written by
   await assert.rejects(new DirectoryStorage(path.join(tempDir('nope'), 'a', 'b')).prepareForWrite(), /parent .* does not exist/);
 });
 
-/** A store whose objects declare delta bases (what basesOf returns once the store writes deltas). */
-class BasesStore extends ChunkStore {
-  readonly declared = new Map<string, string[]>();
-  override basesOf(id: string): string[] {
-    this.get(id);
-    return this.declared.get(id) ?? [];
-  }
-}
-
 test('uploads take delta bases along, send each base before the objects that need it, and refuse objects whose base is missing', async () => {
-  const root = path.join(tempDir('bases'), 'mgit');
-  const store = new BasesStore(root);
-  fs.mkdirSync(store.objects, { recursive: true });
-  fs.mkdirSync(store.tmp, { recursive: true });
-  const [k, d1, d2, lonely] = Array.from({ length: 4 }, (_, i) => store.put(floatsBuffer(seededFloats(300 + i, 512)), 4).id);
-  store.declared.set(d2, [d1]); // chain: d2 -> d1 -> k
-  store.declared.set(d1, [k]);
+  const store = emptyStore();
+  const { k, d1, d2 } = deltaChain(store);
+  const lonely = putStandalone(store, floatsBuffer(seededFloats(400, 512)));
   const order: string[] = [];
   const storage = new DirectoryStorage(path.join(tempDir('dst'), 'chunks'));
   const put = storage.put.bind(storage);
@@ -126,6 +140,12 @@ test('uploads take delta bases along, send each base before the objects that nee
   assert.equal(r.needed, 4, 'the bases are part of the upload');
   assert.equal(r.uploaded, 4);
   assert.ok(order.indexOf(k) < order.indexOf(d1) && order.indexOf(d1) < order.indexOf(d2), `bases first: ${order.map((x) => x.slice(0, 6))}`);
+
+  // What landed is self-sufficient: a fresh store downloads d2 alone and gets its whole chain, verified.
+  const fresh = emptyStore();
+  assert.equal(await new Downloader(fresh, storage, 2).ensureAll([d2]), undefined);
+  assert.ok(fresh.has(k) && fresh.has(d1) && fresh.has(d2));
+  assert.deepEqual(fresh.get(d2), store.get(d2));
 
   // A base that is gone locally blocks every object above it, naming it.
   const storage2 = new DirectoryStorage(path.join(tempDir('dst2'), 'chunks'));
@@ -150,7 +170,7 @@ test('downloads verify every object against its id and name the chunk when it is
   fs.writeFileSync(file, bytes);
   fs.rmSync(path.join(storage.root, 'objects', ids[2].slice(0, 2), ids[2].slice(2)));
 
-  const { store: fresh } = storeWith(0);
+  const fresh = emptyStore();
   const dl = new Downloader(fresh, storage, 2);
   assert.equal(await dl.ensureAll([ids[0]]), undefined);
   assert.ok(fresh.has(ids[0]));

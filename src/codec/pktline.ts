@@ -93,27 +93,39 @@ export class PktWriter {
   constructor(private readonly stream: Writable) {}
 
   private async raw(data: Uint8Array): Promise<void> {
-    if (!this.stream.write(data)) {
-      await new Promise<void>((resolve, reject) => {
-        const onDrain = () => {
-          this.stream.off('error', onError);
-          resolve();
-        };
-        const onError = (e: Error) => {
-          this.stream.off('drain', onDrain);
-          reject(e);
-        };
-        this.stream.once('drain', onDrain);
-        this.stream.once('error', onError);
-      });
-    }
+    if (!this.stream.write(data)) await this.drained();
   }
 
+  /** Resolves when the stream has room again (backpressure). */
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onDrain = () => {
+        this.stream.off('error', onError);
+        resolve();
+      };
+      const onError = (e: Error) => {
+        this.stream.off('drain', onDrain);
+        reject(e);
+      };
+      this.stream.once('drain', onDrain);
+      this.stream.once('error', onError);
+    });
+  }
+
+  /** Writes data as packets; large data is written in corked batches (one writev per batch). */
   async packet(data: Uint8Array): Promise<void> {
-    for (let off = 0; off < data.length; off += MAX_PACKET_DATA) {
-      const piece = data.subarray(off, Math.min(off + MAX_PACKET_DATA, data.length));
-      await this.raw(Buffer.from((piece.length + 4).toString(16).padStart(4, '0'), 'latin1'));
-      await this.raw(piece);
+    const BATCH = 16;
+    for (let off = 0; off < data.length; ) {
+      this.stream.cork();
+      let ok = true;
+      for (let n = 0; n < BATCH && off < data.length; n++) {
+        const piece = data.subarray(off, Math.min(off + MAX_PACKET_DATA, data.length));
+        this.stream.write(Buffer.from((piece.length + 4).toString(16).padStart(4, '0'), 'latin1'));
+        ok = this.stream.write(piece);
+        off += piece.length;
+      }
+      this.stream.uncork();
+      if (!ok) await this.drained();
     }
   }
 

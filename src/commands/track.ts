@@ -9,7 +9,9 @@ import { Repo } from '../repo.js';
 import { indexBlobs, pointersIn } from '../git/scan.js';
 import { UsageError } from '../errors.js';
 
-export const ATTRIBUTES = 'filter=mgit diff=mgit merge=binary -text';
+export const ATTRIBUTES = 'filter=mgit diff=mgit merge=mgit -text';
+/** What earlier versions wrote (before the model merge driver): upgraded in place by `track`. */
+const OLD_ATTRIBUTES = 'filter=mgit diff=mgit merge=binary -text';
 
 export function register(program: Command): void {
   program
@@ -47,6 +49,15 @@ async function track(patterns: string[], opts: { renormalize?: boolean }): Promi
     process.stdout.write(tracked.length ? `tracked by mgit:\n${tracked.map((p) => `    ${p}\n`).join('')}` : 'no patterns are tracked by mgit\n');
     return;
   }
+  // Lines written before the merge driver existed say merge=binary: move them to merge=mgit.
+  let upgraded = 0;
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i]!.endsWith(` ${OLD_ATTRIBUTES}`)) {
+      lines[i] = lines[i]!.slice(0, -OLD_ATTRIBUTES.length) + ATTRIBUTES;
+      upgraded++;
+    }
+  }
+  if (upgraded) process.stdout.write(`${upgraded} tracked pattern(s) now use the mgit merge driver (merge=mgit)\n`);
   const have = new Set(trackedPatterns(lines));
   const added: string[] = [];
   for (const p of patterns) {
@@ -60,7 +71,7 @@ async function track(patterns: string[], opts: { renormalize?: boolean }): Promi
     have.add(q);
     process.stdout.write(`tracking "${p}"\n`);
   }
-  if (added.length) {
+  if (added.length || upgraded) {
     while (lines.length && lines[lines.length - 1] === '') lines.pop();
     fs.writeFileSync(file, [...lines, ...added].join('\n') + '\n');
   }

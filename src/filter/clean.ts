@@ -18,8 +18,11 @@ import {
 } from '../codec/pointer.js';
 import { dtypeName, planeWidth } from '../onnx/dtypes.js';
 import { OnnxFormatError, scanOnnx, type TensorPayload } from '../onnx/scan.js';
+import { planBases, ordinals, type BasePlan, type TensorDesc } from '../store/bases.js';
 import type { CleanCache } from '../store/clean-cache.js';
-import type { ChunkStore } from '../store/store.js';
+import { putChunk, type ChunkContext } from '../store/encoder.js';
+import type { PointerIndex } from '../store/pointer-index.js';
+import { sha256, type ChunkStore, type PutResult } from '../store/store.js';
 import { spool, type Spooled } from './spool.js';
 
 export interface CleanStats {
@@ -29,22 +32,33 @@ export interface CleanStats {
   bytesWritten: number;
 }
 
+/** Where delta bases come from: all optional, so clean works (standalone) without git. */
+export interface BaseSources {
+  /** the pointer of this path's previous version (index, else HEAD) */
+  previous?: () => Promise<Pointer | undefined>;
+  /** pointers the repository has seen */
+  index?: () => PointerIndex;
+  /** version ids of a model version's declared lineage parents */
+  parents?: (versionId: string) => string[];
+}
+
 /** Cleans content arriving as a stream (the filter protocol, or stdin). */
 export async function cleanStream(
   store: ChunkStore,
   cache: CleanCache,
   content: AsyncIterable<Uint8Array>,
   stats?: CleanStats,
+  sources: BaseSources = {},
 ): Promise<Buffer> {
   const sp = await spool(content, store.tempPath('clean'));
   try {
-    return cleanSpooled(store, cache, sp, stats);
+    return await cleanSpooled(store, cache, sp, stats, sources);
   } finally {
     fs.rmSync(sp.path, { force: true });
   }
 }
 
-export function cleanSpooled(store: ChunkStore, cache: CleanCache, sp: Spooled, stats?: CleanStats): Buffer {
+export async function cleanSpooled(store: ChunkStore, cache: CleanCache, sp: Spooled, stats?: CleanStats, sources: BaseSources = {}): Promise<Buffer> {
   const passthrough = pointerPassthrough(sp);
   if (passthrough) {
     if (stats) stats.passthrough = true;
@@ -55,13 +69,27 @@ export function cleanSpooled(store: ChunkStore, cache: CleanCache, sp: Spooled, 
     if (stats) stats.cacheHit = true;
     return hit;
   }
+  const previous = await sources.previous?.().catch(() => undefined);
+  const index = sources.index?.();
+  const parents = index ? lineageParents(sources, sp.sha256).map((v) => index.pointers.get(v)).filter((p): p is Pointer => !!p) : [];
   const fd = fs.openSync(sp.path, 'r');
   try {
-    const pointer = Buffer.from(formatPointer(buildPointer(store, fd, sp.size, sp.sha256, stats)), 'utf8');
+    const p = buildPointer(storeSink(store), fd, sp.size, sp.sha256, stats, (tensors) => planBases(tensors, { previous, parents, index }));
+    index?.add(p);
+    const pointer = Buffer.from(formatPointer(p), 'utf8');
     cache.set(sp.sha256, pointer);
     return pointer;
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/** Declared parents of the version being cleaned: hints only, so a lineage problem never fails a clean. */
+function lineageParents(sources: BaseSources, sha: string): string[] {
+  try {
+    return sources.parents?.(sha) ?? [];
+  } catch {
+    return [];
   }
 }
 
@@ -93,17 +121,38 @@ function tensorsOf(fd: number, size: number): TensorPayload[] | undefined {
   }
 }
 
-export function buildPointer(store: ChunkStore, fd: number, size: number, sha: string, stats?: CleanStats): Pointer {
+/** Where buildPointer puts each chunk it cuts. */
+export type ChunkSink = (buf: Buffer, ctx: ChunkContext, candidates: string[]) => PutResult;
+
+/** Stores chunks, choosing their encodings among the candidate bases. */
+export function storeSink(store: ChunkStore): ChunkSink {
+  return (buf, ctx, candidates) => putChunk(store, buf, ctx, { candidates });
+}
+
+/** Cuts and hashes only: gives the pointer clean would give, storing nothing (diff of a plain file). */
+export const hashSink: ChunkSink = (buf) => ({ id: sha256(buf), written: false, storedBytes: 0 });
+
+export function buildPointer(
+  sink: ChunkSink,
+  fd: number,
+  size: number,
+  sha: string,
+  stats?: CleanStats,
+  plan?: (tensors: TensorDesc[]) => BasePlan,
+): Pointer {
   const tensors = tensorsOf(fd, size);
-  const put = (buf: Buffer, width: number): ChunkRef => {
-    const r = store.put(buf, width);
+  const descs: TensorDesc[] = (tensors ?? []).map((t) => ({ name: t.name, dtype: dtypeToken(t), dims: t.dims }));
+  const bases = plan?.(descs);
+  const ords = ordinals(descs);
+  const put = (buf: Buffer, width: number, candidates: string[], desc?: TensorDesc): ChunkRef => {
+    const r = sink(buf, { width, dtype: desc?.dtype, dims: desc?.dims, kind: desc ? 'tensor' : tensors ? 'skeleton' : 'raw' }, candidates);
     if (stats && r.written) {
       stats.chunksWritten++;
       stats.bytesWritten += r.storedBytes;
     }
     return { chunk: r.id, length: buf.length };
   };
-  const skeleton = new SkeletonWriter((b) => put(b, 1));
+  const skeleton = new SkeletonWriter((b, i) => put(b, 1, bases?.skeleton(i) ?? []));
   const parts: (TensorPart | GapPart)[] = [];
   let pos = 0;
   const gap = (end: number) => {
@@ -114,26 +163,25 @@ export function buildPointer(store: ChunkStore, fd: number, size: number, sha: s
     }
   };
   const piece = Buffer.allocUnsafe(Math.min(TENSOR_PIECE_BYTES, size));
-  for (const t of tensors ?? []) {
+  (tensors ?? []).forEach((t, ti) => {
     gap(t.offset);
     const width = t.form === 'varint' ? 1 : planeWidth(t.dtype);
+    const desc = descs[ti];
     const pieces: ChunkRef[] = [];
-    for (let off = 0; off < t.length; off += TENSOR_PIECE_BYTES) {
+    for (let off = 0, i = 0; off < t.length; off += TENSOR_PIECE_BYTES, i++) {
       const n = Math.min(TENSOR_PIECE_BYTES, t.length - off);
       readFully(fd, piece, n, t.offset + off);
-      pieces.push(put(piece.subarray(0, n), width));
+      pieces.push(put(piece.subarray(0, n), width, bases?.tensor(desc, ords[ti], i) ?? [], desc));
     }
-    parts.push({
-      kind: 'tensor',
-      name: t.name,
-      dtype: dtypeName(t.dtype) + (t.form === 'varint' ? ':varint' : ''),
-      dims: t.dims,
-      pieces,
-    });
+    parts.push({ kind: 'tensor', name: t.name, dtype: desc.dtype, dims: t.dims, pieces });
     pos = t.offset + t.length;
-  }
+  });
   gap(size);
   return { format: tensors ? 'onnx' : 'raw', size, sha256: sha, skeleton: skeleton.finish(), parts };
+}
+
+function dtypeToken(t: TensorPayload): string {
+  return dtypeName(t.dtype) + (t.form === 'varint' ? ':varint' : '');
 }
 
 export function readFully(fd: number, buf: Buffer, n: number, position: number): void {
@@ -151,7 +199,7 @@ class SkeletonWriter {
   private fill = 0;
   private readonly refs: ChunkRef[] = [];
 
-  constructor(private readonly put: (b: Buffer) => ChunkRef) {}
+  constructor(private readonly put: (b: Buffer, piece: number) => ChunkRef) {}
 
   copy(fd: number, position: number, length: number): void {
     while (length > 0) {
@@ -165,7 +213,7 @@ class SkeletonWriter {
   }
 
   private emit(): void {
-    this.refs.push(this.put(this.buf.subarray(0, this.fill)));
+    this.refs.push(this.put(this.buf.subarray(0, this.fill), this.refs.length));
     this.fill = 0;
   }
 

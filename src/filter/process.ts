@@ -7,15 +7,17 @@
 
 import * as fs from 'node:fs';
 import { PktReader, PktWriter } from '../codec/pktline.js';
-import { parsePointer, pointerVersion, MAX_POINTER_BYTES, type Pointer } from '../codec/pointer.js';
+import { MAX_POINTER_BYTES, parsePointer, pointerVersion, type Pointer } from '../codec/pointer.js';
+import { CatFile } from '../git/cat-file.js';
+import { parentVersions } from '../lineage/parents.js';
 import { errorMessage, isMgitError } from '../errors.js';
 import { configBool } from '../git/git.js';
-import { CatFile } from '../git/cat-file.js';
 import { OnDemand } from '../remote/ondemand.js';
 import { Repo } from '../repo.js';
 import { trace } from '../trace.js';
 import { cleanStream, type CleanStats } from './clean.js';
-import { reconstruct } from './smudge.js';
+import { PrefetchReader } from '../store/prefetch.js';
+import { reconstructAhead } from './smudge.js';
 import { spool } from './spool.js';
 
 export interface FilterOptions {
@@ -35,30 +37,33 @@ export async function runFilterProcess(input: NodeJS.ReadableStream, output: Nod
     trace(`start hook failed: ${errorMessage(e)}`);
   }
   const ctx: SmudgeContext = { repo, skip: skipSmudge, ondemand: new OnDemand(repo) };
-  try {
-    for (;;) {
-      const req = await reader.readKeyValues();
-      if (!req) return; // git closed the pipe: we are done
-      const command = req.get('command');
-      const pathname = req.get('pathname') ?? '';
-      trace(`${command} ${pathname}${req.has('can-delay') ? ' can-delay' : ''}`);
-      if (command === 'clean') await clean(repo, reader, writer, pathname);
-      else if (command === 'smudge') await smudge(ctx, reader, writer, req);
-      else if (command === 'list_available_blobs') {
-        // no content follows this command: answer with the delayed files that are ready
-        for (const p of await ctx.ondemand.available()) await writer.text(`pathname=${p}`);
-        await writer.flush();
-        await writer.text('status=success');
-        await writer.flush();
-      } else {
-        for await (const _ of reader.readContent()) void _;
-        await writer.text('status=error');
-        await writer.flush();
-      }
+  for (;;) {
+    const req = await reader.readKeyValues();
+    if (!req) {
+      // git closed the pipe and waits for us to exit: nothing may keep the event loop alive
+      await ctx.ondemand.close();
+      await catFile?.close();
+      await prefetch?.close();
+      catFile = undefined;
+      prefetch = undefined;
+      return;
     }
-  } finally {
-    await ctx.ondemand.close();
-    await ctx.cat?.close();
+    const command = req.get('command');
+    const pathname = req.get('pathname') ?? '';
+    trace(`${command} ${pathname}${req.has('can-delay') ? ' can-delay' : ''}`);
+    if (command === 'clean') await clean(repo, reader, writer, pathname);
+    else if (command === 'smudge') await smudge(ctx, reader, writer, req);
+    else if (command === 'list_available_blobs') {
+      // no content follows this command: answer with the delayed files that are ready
+      for (const p of await ctx.ondemand.available()) await writer.text(`pathname=${p}`);
+      await writer.flush();
+      await writer.text('status=success');
+      await writer.flush();
+    } else {
+      for await (const _ of reader.readContent()) void _;
+      await writer.text('status=error');
+      await writer.flush();
+    }
   }
 }
 
@@ -66,8 +71,6 @@ interface SmudgeContext {
   repo: Repo;
   skip: boolean;
   ondemand: OnDemand;
-  /** reads pointers again for delayed files (started on first need) */
-  cat?: CatFile;
 }
 
 async function handshake(reader: PktReader, writer: PktWriter): Promise<void> {
@@ -103,7 +106,11 @@ async function clean(repo: Repo, reader: PktReader, writer: PktWriter, pathname:
   let pointer: Buffer;
   const content = new Content(reader);
   try {
-    pointer = await cleanStream(repo.store, repo.cleanCache, content.packets(), stats);
+    pointer = await cleanStream(repo.store, repo.cleanCache, content.packets(), stats, {
+      previous: () => previousPointer(repo, pathname),
+      index: () => repo.pointerIndex,
+      parents: (v) => parentVersions(repo, v),
+    });
   } catch (e) {
     await content.drain(); // git waits for our answer only after it has sent everything
     report(pathname, e);
@@ -130,7 +137,7 @@ async function smudge(ctx: SmudgeContext, reader: PktReader, writer: PktWriter, 
     if (again) {
       let pointer: Pointer;
       try {
-        pointer = again.pointer ?? (await readPointerBlob(ctx, again.blob!));
+        pointer = again.pointer ?? (await readPointerBlob(repo, again.blob!));
       } catch (e) {
         report(pathname, e);
         await writer.text('status=error');
@@ -176,19 +183,13 @@ async function smudge(ctx: SmudgeContext, reader: PktReader, writer: PktWriter, 
   }
 }
 
-async function readPointerBlob(ctx: SmudgeContext, blob: string): Promise<Pointer> {
-  ctx.cat ??= new CatFile();
-  const obj = await ctx.cat.read(blob, MAX_POINTER_BYTES);
-  if (!obj.data) throw new Error(`cannot read blob ${blob} again`);
-  return parsePointer(obj.data);
-}
-
 /** Streams the rebuilt model; a chunk that turns out missing or corrupt ends the file with an error. */
 async function sendModel(ctx: SmudgeContext, writer: PktWriter, pathname: string, pointer: Pointer): Promise<void> {
   await writer.text('status=success');
   await writer.flush();
   try {
-    for (const piece of reconstruct(ctx.repo.store, pointer)) await writer.packet(piece);
+    prefetch ??= new PrefetchReader(ctx.repo.store);
+    for await (const piece of reconstructAhead(prefetch, pointer)) await writer.packet(piece);
   } catch (e) {
     report(pathname, isMgitError(e) ? withHint(e, ctx.ondemand.unavailableReason) : e);
     await writer.flush();
@@ -198,6 +199,36 @@ async function sendModel(ctx: SmudgeContext, writer: PktWriter, pathname: string
   }
   await writer.flush();
   await writer.flush();
+}
+
+/** A delayed file's pointer, read again by its blob id when git asks for the file the second time. */
+async function readPointerBlob(repo: Repo, blob: string): Promise<Pointer> {
+  catFile ??= new CatFile(repo.paths.top);
+  const obj = await catFile.read(blob, MAX_POINTER_BYTES);
+  if (!obj.data) throw new Error(`cannot read blob ${blob} again`);
+  return parsePointer(obj.data);
+}
+
+let catFile: CatFile | undefined;
+let prefetch: PrefetchReader | undefined;
+
+/**
+ * The pointer of this path's previous version: the staged one, else HEAD's. Read-only plumbing, safe
+ * while git holds the index lock during add.
+ */
+async function previousPointer(repo: Repo, pathname: string): Promise<Pointer | undefined> {
+  if (!pathname || pathname.includes('\n')) return undefined;
+  catFile ??= new CatFile(repo.paths.top);
+  for (const rev of [`:${pathname}`, `HEAD:${pathname}`]) {
+    const obj = await catFile.read(rev, MAX_POINTER_BYTES);
+    if (obj.type !== 'blob' || !obj.data || pointerVersion(obj.data) !== 1) continue;
+    try {
+      return parsePointer(obj.data);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 /** A request's content packets, remembering whether the closing flush has been read. */

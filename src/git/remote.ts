@@ -164,10 +164,13 @@ export function listRefs(prefixes: string[], cwd?: string): RemoteRef[] {
     });
 }
 
-/** Moves a ref only if it still has the old value ('' = must not exist): a safe compare-and-swap. */
-export function updateRef(name: string, oid: string, old: string, cwd?: string): boolean {
-  const r = git(['update-ref', '-m', 'mgit: fetch', name, oid, old || '0'.repeat(oid.length)], { cwd, okStatus: [1, 128] });
-  return r.status === 0;
+/** Points a ref at an object (a remote-tracking copy: whatever it held before is replaced). */
+export function setRef(name: string, oid: string, cwd?: string): void {
+  git(['update-ref', '-m', 'mgit: remote-tracking copy', name, oid], { cwd });
+}
+
+export function deleteRef(name: string, cwd?: string): void {
+  git(['update-ref', '-d', name], { cwd, okStatus: [1] });
 }
 
 export function isAncestor(ancestor: string, descendant: string, cwd?: string): boolean {

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gitPath } from '../git/git.js';
-import { HOOKS } from './handlers.js';
+import { HOOK_GUARDS, HOOKS } from './handlers.js';
 
 export const HOOK_MARKER = '# mgit hook v1:';
 const CHAINED = '.mgit-chained';
@@ -32,9 +32,11 @@ if ! command -v git-mgit >/dev/null 2>&1; then
 ${missing}
 fi
 `;
+  const guard = (HOOK_GUARDS as Record<string, string | undefined>)[name];
+  const run = guard ? `if ${guard}; then exec git mgit hook ${name} "$@"; fi\nexit 0` : `exec git mgit hook ${name} "$@"`;
   if (!STDIN_HOOKS.has(name)) {
     return `${head}if [ -x "$0${CHAINED}" ]; then "$0${CHAINED}" "$@" || exit $?; fi
-exec git mgit hook ${name} "$@"
+${run}
 `;
   }
   // For mgit:: remotes the remote helper uploads the chunks: skip starting Node for nothing.

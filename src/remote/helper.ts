@@ -2,9 +2,11 @@
 // knows by running nested git commands against it, and adds what mgit needs:
 //   push:  chunks of the pushed commits go to shared storage first; only then does a nested
 //          `git push` move the refs. A ref whose chunks are not all on storage is refused and does not
-//          move. Lineage refs (refs/mgit/*) are pushed along.
-//   fetch: a nested `git fetch` of the requested refs, plus the remote's lineage refs. No chunks move
-//          at fetch time: checkout downloads them on demand (the filter's delay capability).
+//          move. Lineage refs (refs/mgit/*) are pushed along; a rejected refs/mgit/lineage is fetched,
+//          union-merged (docs/lineage-spec.md) and pushed again.
+//   fetch: a nested `git fetch` of the requested refs, plus the remote's lineage refs into
+//          refs/mgit/remotes/<remote>/* (every lineage read unions those in). No chunks move at fetch
+//          time: checkout downloads them on demand (the filter's delay capability).
 // Capabilities: option, fetch, push. Not connect: with connect a push cannot be failed after the
 // remote accepted it. stdout is the protocol: nothing else may write there (nested git's stdout is
 // captured; messages go to stderr).
@@ -13,16 +15,17 @@ import { createInterface } from 'node:readline';
 import { errorMessage, isMgitError, MgitError } from '../errors.js';
 import { humanBytes } from '../format.js';
 import {
+  deleteRef,
   existingObjects,
-  isAncestor,
   listRefs,
   lsRemote,
   nestedGit,
   remoteUrl,
   resolveRevs,
-  updateRef,
+  setRef,
   type RemoteListing,
 } from '../git/remote.js';
+import { LINEAGE_REF, mergeLineage } from '../lineage/ref.js';
 import { Repo } from '../repo.js';
 import { trace } from '../trace.js';
 import { chunksToPush } from './plan.js';
@@ -32,6 +35,12 @@ import { describeProblems, shortReason, uploadNeeds, type PushChunksReport } fro
 export const LINEAGE_PREFIX = 'refs/mgit/';
 /** Where fetched lineage refs of a named remote are kept (never pushed back). */
 const TRACKING_INFIX = 'remotes/';
+/** Local-only refs under refs/mgit/ that never travel. */
+const LOCAL_ONLY = [`${LINEAGE_PREFIX}${TRACKING_INFIX}`, `${LINEAGE_PREFIX}fetch-tmp/`];
+
+function travels(name: string): boolean {
+  return name.startsWith(LINEAGE_PREFIX) && !LOCAL_ONLY.some((p) => name.startsWith(p));
+}
 
 export const GUARD_ENV = 'MGIT_REMOTE_HELPER';
 
@@ -162,11 +171,12 @@ export class Helper {
 
   private async fetch(wanted: { oid: string; name: string }[]): Promise<void> {
     const names = [...new Set(wanted.map((w) => w.name))];
-    const lineage = this.lineageFetchSpecs();
-    const args = ['fetch', '--no-tags', '--no-write-fetch-head', '--no-auto-gc', ...this.fetchVerbosity(), this.url, ...names, ...lineage.specs];
+    // Lineage refs git asked for itself (a configured fetch refspec) are git's to update: writing them
+    // first would make git's own compare-and-swap update of the same ref fail.
+    const lineage = this.lineageFetchSpecs().filter((spec) => !names.includes(spec.slice(1, spec.indexOf(':'))));
+    const args = ['fetch', '--no-tags', '--no-write-fetch-head', '--no-auto-gc', ...this.fetchVerbosity(), this.url, ...names, ...lineage];
     const r = await nestedGit(args, { env: this.env });
     if (r.status !== 0) throw new MgitError('EFETCH', `fetching from ${this.url} failed (see above)`, 128);
-    this.applyLineage(lineage.refs);
     this.lineageFetched = true;
     this.say('');
   }
@@ -176,34 +186,19 @@ export class Helper {
     return this.opts.verbosity < 1 ? ['-q'] : [];
   }
 
-  /** The remote's lineage refs that differ from what we hold, as fetch refspecs. */
-  private lineageFetchSpecs(): { specs: string[]; refs: { name: string; oid: string }[] } {
-    if (!this.listing || !Repo.find()) return { specs: [], refs: [] };
-    const remoteRefs = this.listing.refs.filter((r) => r.name.startsWith(LINEAGE_PREFIX) && !r.name.startsWith(LINEAGE_PREFIX + TRACKING_INFIX));
-    if (remoteRefs.length === 0) return { specs: [], refs: [] };
-    const local = new Map(listRefs([LINEAGE_PREFIX]).map((r) => [r.name, r.oid]));
-    const refs = remoteRefs.filter((r) => local.get(r.name) !== r.oid && local.get(this.tracking(r.name) ?? '') !== r.oid);
-    const specs = refs.map((r) => (this.named ? `+${r.name}:${this.tracking(r.name)}` : r.name));
-    return { specs, refs };
+  /**
+   * Fetch refspecs for the remote's lineage refs that differ from our remote-tracking copies. Only a
+   * named remote has copies (refs/mgit/remotes/<remote>/*); lineage is never fetched over the local
+   * refs, which a fetch could only overwrite, never merge.
+   */
+  private lineageFetchSpecs(): string[] {
+    if (!this.listing || !this.named || !Repo.find()) return [];
+    const local = new Map(listRefs([`${LINEAGE_PREFIX}${TRACKING_INFIX}${this.named}/`]).map((r) => [r.name, r.oid]));
+    return this.listing.refs.filter((r) => travels(r.name) && local.get(this.tracking(r.name)!) !== r.oid).map((r) => `+${r.name}:${this.tracking(r.name)}`);
   }
 
   private tracking(name: string): string | undefined {
     return this.named ? `${LINEAGE_PREFIX}${TRACKING_INFIX}${this.named}/${name.slice(LINEAGE_PREFIX.length)}` : undefined;
-  }
-
-  /** Creates or fast-forwards local lineage refs to what the remote has; diverged ones are left for a lineage merge. */
-  private applyLineage(refs: { name: string; oid: string }[]): void {
-    if (refs.length === 0) return;
-    const local = new Map(listRefs([LINEAGE_PREFIX]).map((r) => [r.name, r.oid]));
-    for (const r of refs) {
-      const mine = local.get(r.name);
-      if (mine === r.oid) continue;
-      if (mine === undefined || isAncestor(mine, r.oid)) {
-        if (updateRef(r.name, r.oid, mine ?? '')) trace(`lineage ${r.name} -> ${r.oid}`);
-      } else {
-        trace(`lineage ${r.name} diverged from the remote's; kept ${this.tracking(r.name) ?? 'nothing'} for a merge`);
-      }
-    }
   }
 
   /**
@@ -217,10 +212,9 @@ export class Helper {
     }
     if (!this.listedForFetch || this.lineageFetched) return;
     const lineage = this.lineageFetchSpecs();
-    if (lineage.specs.length === 0) return;
-    const r = await nestedGit(['fetch', '--no-tags', '--no-write-fetch-head', '--no-auto-gc', '-q', this.url, ...lineage.specs], { env: this.env });
-    if (r.status === 0) this.applyLineage(lineage.refs);
-    else process.stderr.write(`mgit: warning: could not fetch lineage refs from ${this.url}\n`);
+    if (lineage.length === 0) return;
+    const r = await nestedGit(['fetch', '--no-tags', '--no-write-fetch-head', '--no-auto-gc', '-q', this.url, ...lineage], { env: this.env });
+    if (r.status !== 0) process.stderr.write(`mgit: warning: could not fetch lineage refs from ${this.url}\n`);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -256,7 +250,7 @@ export class Helper {
 
     // Lineage refs travel along when they differ from the remote's.
     const lineage = listRefs([LINEAGE_PREFIX])
-      .filter((r) => !r.name.startsWith(LINEAGE_PREFIX + TRACKING_INFIX))
+      .filter((r) => travels(r.name))
       .filter((r) => remoteTips.get(r.name) !== r.oid && !specs.some((s) => s.dst === r.name));
 
     const exclude = [...existingObjects([...new Set(remoteTips.values())])];
@@ -298,12 +292,43 @@ export class Helper {
     let lineageStatus = first;
     if (!together && lineageSpecs.length && !this.opts.dryRun) lineageStatus = await this.nestedPush(lineageSpecs);
     for (const r of lineageToPush) {
-      const st = lineageStatus.get(r.name);
-      if (!st?.startsWith('ok')) {
-        process.stderr.write(`mgit: warning: lineage ref ${r.name} was not pushed (${st?.replace(/^error \S+ /, '') ?? 'no status'}); fetch to merge it, then push again\n`);
+      let st = lineageStatus.get(r.name);
+      if (!st?.startsWith('ok') && r.name === LINEAGE_REF && /fetch first|non-fast forward/.test(st ?? '') && !this.opts.dryRun) {
+        st = await this.mergeAndPushLineage(repo, exclude);
+      }
+      if (st?.startsWith('ok')) {
+        const t = this.tracking(r.name);
+        if (t) setRef(t, resolveRevs([r.name])[0] ?? r.oid);
+      } else {
+        process.stderr.write(`mgit: warning: lineage ref ${r.name} was not pushed (${st?.replace(/^error \S+ /, '') ?? 'no status'}); run git mgit lineage push later\n`);
       }
     }
     for (const [dst, why] of blocked) if (lineage.some((r) => r.name === dst)) process.stderr.write(`mgit: warning: lineage ref ${dst} was not pushed: ${why}\n`);
+  }
+
+  /**
+   * Someone else pushed lineage: fetch theirs into our remote-tracking copy, union-merge it into ours
+   * (records only add up, so this never conflicts) and push the merge, once.
+   */
+  private async mergeAndPushLineage(repo: Repo, exclude: string[]): Promise<string | undefined> {
+    const tmp = this.tracking(LINEAGE_REF) ?? `${LINEAGE_PREFIX}fetch-tmp/lineage`;
+    try {
+      const f = await nestedGit(['fetch', '--no-tags', '--no-write-fetch-head', '--no-auto-gc', '-q', this.url, `+${LINEAGE_REF}:${tmp}`], { env: this.env });
+      if (f.status !== 0) return undefined;
+      const theirs = resolveRevs([tmp])[0];
+      if (!theirs) return undefined;
+      const outcome = mergeLineage(repo, theirs, this.named ?? this.url);
+      trace(`lineage merge with ${this.url}: ${outcome}`);
+      const merged = resolveRevs([LINEAGE_REF])[0]!;
+      const needs = await chunksToPush([merged], [...exclude, theirs], this.named);
+      if (needs.chunks.size) {
+        const report = await uploadNeeds(repo, needs, { remote: this.named, url: this.url, progress: false });
+        if (report.problems.size) return `error ${LINEAGE_REF} ${shortReason(report, report.problems.keys())}`;
+      }
+      return (await this.nestedPush([`${merged}:${LINEAGE_REF}`])).get(LINEAGE_REF);
+    } finally {
+      if (!this.named) deleteRef(tmp);
+    }
   }
 
   private reportUpload(report: PushChunksReport): void {

@@ -99,7 +99,7 @@ export async function uploadObjects(store: ChunkStore, storage: Storage, ids: It
   const toSend = needed.filter((id) => !present.has(id));
   trace(`upload: ${needed.length} needed, ${present.size} present, ${toSend.length} to send, ${missing.size} missing`);
   if (opts.dryRun) {
-    for (const id of toSend) result.bytes += store.stat(id)?.storedBytes ?? 0;
+    for (const id of toSend) result.bytes += store.info(id)?.storedBytes ?? 0;
     result.uploaded = toSend.length;
     return done();
   }

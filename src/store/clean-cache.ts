@@ -1,35 +1,51 @@
 // file sha256 -> pointer, so that re-cleaning an unchanged file (git status after touch, editors
 // running status with GIT_OPTIONAL_LOCKS=0) costs one hash instead of a parse and a chunking pass.
+// Also the index of every model this store has seen (delta bases for models at new paths).
 // A hit is only returned while every chunk the pointer names is still in the store, so a gc that
-// removed chunks can never make clean hand git a pointer it cannot smudge.
+// removed chunks can never make clean hand git a pointer it cannot smudge. Entries are one flat folder
+// of zstd-compressed pointers (a fan-out of folders cost more than the pointers in small stores).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parsePointer, pointerChunks } from '../codec/pointer.js';
+import { MAX_POINTER_BYTES, parsePointer, pointerChunks, type Pointer } from '../codec/pointer.js';
+import { zstdCompress, zstdDecompress, zstdFrameContentSize } from '../codec/zstd.js';
 import type { ChunkStore } from './store.js';
 
+const NAME = /^[0-9a-f]{64}$/;
+
 export class CleanCache {
-  private readonly dir: string;
+  readonly dir: string;
 
   constructor(private readonly store: ChunkStore) {
     this.dir = path.join(store.root, 'cache', 'clean');
   }
 
   private file(sha: string): string {
-    return path.join(this.dir, sha.slice(0, 2), sha.slice(2));
+    return path.join(this.dir, sha);
   }
 
-  get(sha: string): Buffer | undefined {
-    let text: Buffer;
+  /** The pointer text of an entry, or undefined when absent or unreadable. */
+  read(sha: string): Buffer | undefined {
     try {
-      text = fs.readFileSync(this.file(sha));
+      const z = fs.readFileSync(this.file(sha));
+      const size = zstdFrameContentSize(z);
+      if (size === undefined || size > MAX_POINTER_BYTES) return undefined;
+      return zstdDecompress(z, size);
     } catch {
       return undefined;
     }
+  }
+
+  get(sha: string): Buffer | undefined {
+    const text = this.read(sha);
+    if (!text) return undefined;
     try {
       const p = parsePointer(text);
       if (p.sha256 !== sha) return undefined;
-      for (const c of pointerChunks(p)) if (!this.store.has(c.chunk)) return undefined;
+      for (const c of pointerChunks(p)) {
+        if (!this.store.has(c.chunk)) return undefined;
+        this.store.freshen(c.chunk);
+      }
       return text;
     } catch {
       return undefined;
@@ -37,15 +53,47 @@ export class CleanCache {
   }
 
   set(sha: string, pointer: Buffer): void {
-    const dest = this.file(sha);
     const tmp = this.store.tempPath('cache');
     try {
-      fs.mkdirSync(path.dirname(dest), { recursive: true });
-      fs.writeFileSync(tmp, pointer);
-      fs.renameSync(tmp, dest);
+      fs.mkdirSync(this.dir, { recursive: true });
+      fs.writeFileSync(tmp, zstdCompress(pointer, 3));
+      fs.renameSync(tmp, this.file(sha));
     } catch {
       fs.rmSync(tmp, { force: true }); // a cache that cannot be written only costs speed
     }
+  }
+
+  remove(sha: string): void {
+    fs.rmSync(this.file(sha), { force: true });
+  }
+
+  /** Every readable entry, oldest first. */
+  entries(): { sha: string; pointer: Pointer }[] {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(this.dir).filter((n) => NAME.test(n));
+    } catch {
+      return [];
+    }
+    const withTime = names.map((sha) => {
+      try {
+        return { sha, mtime: fs.statSync(this.file(sha)).mtimeMs };
+      } catch {
+        return { sha, mtime: 0 };
+      }
+    });
+    withTime.sort((a, b) => a.mtime - b.mtime);
+    const out: { sha: string; pointer: Pointer }[] = [];
+    for (const { sha } of withTime) {
+      const text = this.read(sha);
+      if (!text) continue;
+      try {
+        out.push({ sha, pointer: parsePointer(text) });
+      } catch {
+        // a damaged entry is only a lost hint
+      }
+    }
+    return out;
   }
 
   clear(): void {

@@ -1,81 +1,220 @@
 // The stored form of one chunk (docs/store-format.md). A chunk's id is the sha256 of its raw bytes;
-// how those bytes are kept is private to the store and recorded in the object header, so a later
-// repack may re-encode a chunk without any pointer changing. Pure: no disk, no git.
+// how those bytes are kept is private to the store and recorded in the object, so a repack may
+// re-encode a chunk (pick another base, another transform) without any pointer changing.
+// Pure: no disk, no git. Decoding takes a callback that supplies base chunks.
 //
-//   offset 0  magic "MGC" + format version (1)
-//          4  encoding: 0 raw, 1 byte planes + zstd
-//          5  plane width (1..16)
-//          6  reserved (0, 0)
-//          8  raw length, u64 little-endian
-//         16  payload
+//   0   magic "MGC" + object format version 1
+//   4   u8  transform (transforms.ts)
+//   5   u8  element width (byte planes)
+//   6   u8  delta depth: 0 standalone, else 1 + the deepest base's depth
+//   7   u8  number of bases
+//   8   varint raw length
+//   ..  varint standalone bytes: what the chunk would take standalone (0: this object itself)
+//   ..  32 bytes per base: base chunk ids
+//   ..  varint params length, params
+//   ..  varint streams; per stream: u8 coding (0 raw, 1 zstd, 2 zstd with the bases as dictionary),
+//       varint stored length, varint raw length
+//   ..  stream bytes
+// Varints are unsigned LEB128 (7 bits a byte, low first), at most 8 bytes: small chunks (biases, norms)
+// are common, and a fixed-width header cost them a quarter of their size.
 
-import { fromPlanes, toPlanes } from '../codec/planes.js';
-import { zstdCompress, zstdDecompress } from '../codec/zstd.js';
+import { zstdCompress, zstdCompressWithDict, zstdDecompress } from '../codec/zstd.js';
+import { forward, inverse, Transform, type Forward } from './transforms.js';
 
 export const OBJECT_MAGIC = Buffer.from('MGC\x01', 'latin1');
-export const HEADER_BYTES = 16;
+const FIXED = 8;
+export const MAX_DEPTH = 50;
 
-export const enum Encoding {
+const enum Coding {
   Raw = 0,
-  Planes = 1,
+  Zstd = 1,
+  ZstdDict = 2,
 }
 
 export interface ObjectHeader {
-  encoding: number;
+  transform: number;
   width: number;
+  depth: number;
   rawLength: number;
+  standaloneBytes: number;
+  bases: string[];
+}
+
+function putVarint(out: number[], v: number): void {
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+}
+
+/** Reads a varint at `pos.p`, advancing it; bounded to 8 bytes (2^56). */
+function getVarint(b: Buffer, pos: { p: number }): number {
+  let v = 0;
+  let mul = 1;
+  for (let i = 0; i < 8; i++) {
+    if (pos.p >= b.length) throw new Error('truncated object header');
+    const byte = b[pos.p++];
+    v += (byte & 0x7f) * mul;
+    if (byte < 0x80) return v;
+    mul *= 0x80;
+  }
+  throw new Error('varint too long in object header');
+}
+
+interface ParsedHeader extends ObjectHeader {
+  params: Buffer;
+  streams: { coding: number; stored: number; raw: number }[];
+  /** where the stream bytes begin */
+  dataStart: number;
+}
+
+function parseHeader(obj: Uint8Array): ParsedHeader {
+  const b = Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength);
+  if (b.length < FIXED || !b.subarray(0, 4).equals(OBJECT_MAGIC)) throw new Error('not an mgit chunk object (bad magic)');
+  const pos = { p: FIXED };
+  const rawLength = getVarint(b, pos);
+  const standalone = getVarint(b, pos);
+  const nb = b[7];
+  if (pos.p + nb * 32 > b.length) throw new Error('truncated object header');
+  const bases: string[] = [];
+  for (let i = 0; i < nb; i++) bases.push(b.toString('hex', pos.p + i * 32, pos.p + (i + 1) * 32));
+  pos.p += nb * 32;
+  const plen = getVarint(b, pos);
+  if (pos.p + plen > b.length) throw new Error('truncated object header');
+  const params = b.subarray(pos.p, pos.p + plen);
+  pos.p += plen;
+  const n = getVarint(b, pos);
+  if (n > 64) throw new Error(`object claims ${n} streams`);
+  const streams: ParsedHeader['streams'] = [];
+  for (let i = 0; i < n; i++) {
+    if (pos.p >= b.length) throw new Error('truncated object header');
+    const coding = b[pos.p++];
+    const stored = getVarint(b, pos);
+    const raw = getVarint(b, pos);
+    streams.push({ coding, stored, raw });
+  }
+  return {
+    transform: b[4],
+    width: b[5],
+    depth: b[6],
+    rawLength,
+    standaloneBytes: standalone || b.length,
+    bases,
+    params,
+    streams,
+    dataStart: pos.p,
+  };
 }
 
 export function readHeader(obj: Uint8Array): ObjectHeader {
-  if (obj.length < HEADER_BYTES || !Buffer.from(obj.subarray(0, 4)).equals(OBJECT_MAGIC)) {
-    throw new Error('not an mgit chunk object (bad magic)');
-  }
-  const view = Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength);
-  const rawLength = Number(view.readBigUInt64LE(8));
-  if (!Number.isSafeInteger(rawLength)) throw new Error('raw length out of range');
-  return { encoding: obj[4], width: obj[5], rawLength };
-}
-
-function header(encoding: Encoding, width: number, rawLength: number): Buffer {
-  const h = Buffer.alloc(HEADER_BYTES);
-  OBJECT_MAGIC.copy(h, 0);
-  h[4] = encoding;
-  h[5] = width;
-  h.writeBigUInt64LE(BigInt(rawLength), 8);
-  return h;
-}
-
-/**
- * Encodes a chunk standalone: byte planes of the given width then zstd level 1 (measured best on
- * plane-split weights, docs/store-format.md), or raw when compression does not pay.
- */
-export function encodeStandalone(raw: Uint8Array, width: number): Buffer[] {
-  if (raw.length >= 64) {
-    const z = zstdCompress(toPlanes(raw, width), 1);
-    if (z.length < raw.length - raw.length / 64) return [header(Encoding.Planes, width, raw.length), z];
-  }
-  return [header(Encoding.Raw, 1, raw.length), Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)];
+  const h = parseHeader(obj);
+  return { transform: h.transform, width: h.width, depth: h.depth, rawLength: h.rawLength, standaloneBytes: h.standaloneBytes, bases: h.bases };
 }
 
 /** Chunk ids an object refers to (delta bases); standalone encodings have none. */
 export function objectBases(obj: Uint8Array): string[] {
-  readHeader(obj);
-  return [];
+  return readHeader(obj).bases;
 }
 
-/** Decodes an object to the chunk's raw bytes. The caller verifies the hash. */
-export function decodeObject(obj: Uint8Array, maxLength: number): Buffer {
-  const h = readHeader(obj);
-  if (h.rawLength > maxLength) throw new Error(`object claims ${h.rawLength} bytes, over the ${maxLength} limit`);
-  const payload = obj.subarray(HEADER_BYTES);
-  switch (h.encoding) {
-    case Encoding.Raw:
-      if (payload.length !== h.rawLength) throw new Error('raw payload length mismatch');
-      return Buffer.from(payload);
-    case Encoding.Planes:
-      if (h.width < 1 || h.width > 16) throw new Error(`bad plane width ${h.width}`);
-      return fromPlanes(zstdDecompress(payload, h.rawLength), h.width);
-    default:
-      throw new Error(`unknown encoding ${h.encoding} (written by a newer mgit?)`);
+export interface Base {
+  id: string;
+  bytes: Uint8Array;
+  depth: number;
+}
+
+export interface EncodeOptions {
+  transform: Transform;
+  width: number;
+  bases?: Base[];
+  /** transform argument (quantization rows, cast kind) */
+  arg?: number;
+  /** zstd level for the streams (1 in clean: fast and, on weights, as good as higher levels) */
+  level?: number;
+  /** recorded for stats; defaults to this encoding's size when standalone */
+  standaloneBytes?: number;
+}
+
+/** Encodes a chunk, or returns undefined when the transform does not apply to these inputs. */
+export function encodeObject(raw: Uint8Array, opts: EncodeOptions): Buffer | undefined {
+  const bases = opts.bases ?? [];
+  const level = opts.level ?? 1;
+  const fwd: Forward | undefined = forward(opts.transform, { raw, width: opts.width, bases: bases.map((b) => b.bytes), arg: opts.arg });
+  if (!fwd) return undefined;
+  const streams: { coding: Coding; data: Buffer; rawLength: number }[] = [];
+  if (opts.transform === Transform.Dict) {
+    const dict = Buffer.concat(bases.map((b) => b.bytes));
+    if (dict.length < 8 || dict.readUInt32LE(0) === 0xec30a437) return undefined; // a dictionary header would change its meaning
+    // level 1's small hash table misses most matches in a large dictionary; level 3 finds them
+    streams.push({ coding: Coding.ZstdDict, data: zstdCompressWithDict(raw, dict, Math.max(level, 3)), rawLength: raw.length });
+  } else {
+    for (const s of fwd.streams) {
+      const z = s.length >= 64 ? zstdCompress(s, level) : undefined;
+      if (z && z.length < s.length - (s.length >> 6)) streams.push({ coding: Coding.Zstd, data: z, rawLength: s.length });
+      else streams.push({ coding: Coding.Raw, data: s, rawLength: s.length });
+    }
   }
+  const depth = bases.length ? 1 + Math.max(...bases.map((b) => b.depth)) : 0;
+  if (depth > MAX_DEPTH) return undefined;
+  const head: number[] = [...OBJECT_MAGIC, opts.transform, opts.width, depth, bases.length];
+  putVarint(head, raw.length);
+  putVarint(head, bases.length ? (opts.standaloneBytes ?? 0) : 0);
+  for (const base of bases) head.push(...Buffer.from(base.id, 'hex'));
+  putVarint(head, fwd.params.length);
+  head.push(...fwd.params);
+  putVarint(head, streams.length);
+  for (const st of streams) {
+    head.push(st.coding);
+    putVarint(head, st.data.length);
+    putVarint(head, st.rawLength);
+  }
+  const header = Buffer.from(head);
+  return Buffer.concat([header, ...streams.map((st) => st.data)], header.length + streams.reduce((x, st) => x + st.data.length, 0));
+}
+
+/**
+ * The standalone encoding: byte planes, each zstd-compressed or raw, whichever is smaller. Small
+ * chunks also try one stream: below a few KB, a zstd frame per plane costs more than planes save.
+ */
+export function encodeStandalone(raw: Uint8Array, width: number, level = 1): Buffer {
+  const planes = encodeObject(raw, { transform: width > 1 ? Transform.Planes : Transform.Identity, width, level })!;
+  if (width === 1 || raw.length > 8192) return planes;
+  const one = encodeObject(raw, { transform: Transform.Identity, width, level })!;
+  return one.length < planes.length ? one : planes;
+}
+
+/**
+ * Decodes an object to the chunk's raw bytes. `getBase` supplies (verified) base chunks. The caller
+ * verifies the result against the chunk id.
+ */
+export function decodeObject(obj: Uint8Array, maxLength: number, getBase: (id: string) => Buffer = noBase): Buffer {
+  const h = parseHeader(obj);
+  if (h.rawLength > maxLength) throw new Error(`object claims ${h.rawLength} bytes, over the ${maxLength} limit`);
+  if (h.width < 1 || h.width > 16) throw new Error(`bad element width ${h.width}`);
+  const total = h.streams.reduce((a, st) => a + st.raw, 0);
+  if (total > 4 * maxLength + 64) throw new Error('streams larger than the chunk allows');
+  const b = Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength);
+  const bases = h.bases.map(getBase);
+  let dict: Buffer | undefined;
+  let p = h.dataStart;
+  const streams = h.streams.map((st) => {
+    const data = b.subarray(p, p + st.stored);
+    if (data.length !== st.stored) throw new Error('truncated object');
+    p += st.stored;
+    if (st.coding === Coding.Raw) {
+      if (st.stored !== st.raw) throw new Error('raw stream length mismatch');
+      return data;
+    }
+    if (st.coding === Coding.Zstd) return zstdDecompress(data, st.raw);
+    if (st.coding === Coding.ZstdDict) return zstdDecompress(data, st.raw, (dict ??= Buffer.concat(bases)));
+    throw new Error(`unknown stream coding ${st.coding}`);
+  });
+  if (p !== b.length) throw new Error('trailing bytes after the last stream');
+  const out = inverse(h.transform, streams, h.params, h.width, bases, h.rawLength);
+  if (out.length !== h.rawLength) throw new Error(`decoded ${out.length} bytes, header says ${h.rawLength}`);
+  return out;
+}
+
+function noBase(id: string): Buffer {
+  throw new Error(`base ${id} needed but no base source given`);
 }

@@ -1,18 +1,22 @@
 // The chunk store: content-addressed chunks beside git's object store, in
 // `$(git rev-parse --git-common-dir)/mgit` so that all worktrees share it (docs/store-format.md).
-// Writes are atomic (temp file + rename) and idempotent, so concurrent writers and a writer killed at
-// any moment leave either a whole object or none. Every read is verified against the chunk's id.
+// Objects are loose files (what clean writes) or in packs (what repack writes). Writes are atomic
+// (temp file + rename) and idempotent, so concurrent writers and a writer killed at any moment leave
+// either a whole object or none. Every read is verified against the chunk's id, bases included.
 // Never writes outside its own directory: ids are validated before they become paths.
 
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ChunkCorruptError, ChunkMissingError, errorMessage } from '../errors.js';
-import { decodeObject, encodeStandalone, objectBases, readHeader } from './object.js';
+import { decodeObject, readHeader } from './object.js';
+import { readPackIndex, readPacked, type PackEntry } from './pack.js';
 
 const ID = /^[0-9a-f]{64}$/;
 /** No chunk is larger than a tensor piece or skeleton piece; objects claiming more are corrupt. */
 export const MAX_CHUNK_BYTES = 64 * 1024 * 1024;
+/** Decoded chunks kept for reuse as delta bases (siblings share their parent's tensors). */
+const CACHE_BYTES = 128 * 1024 * 1024;
 
 export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
@@ -30,14 +34,29 @@ export interface PutResult {
   storedBytes: number;
 }
 
+export interface ObjectInfo {
+  storedBytes: number;
+  rawLength: number;
+  depth: number;
+  transform: number;
+  standaloneBytes: number;
+  bases: string[];
+  packed: boolean;
+}
+
 export class ChunkStore {
   readonly root: string;
   readonly objects: string;
+  readonly packs: string;
   readonly tmp: string;
+  private packIndex?: Map<string, PackEntry>;
+  private readonly cache = new Map<string, Buffer>();
+  private cacheBytes = 0;
 
   constructor(root: string) {
     this.root = root;
     this.objects = path.join(root, 'objects');
+    this.packs = path.join(root, 'packs');
     this.tmp = path.join(root, 'tmp');
   }
 
@@ -54,8 +73,31 @@ export class ChunkStore {
     return path.join(this.objects, id.slice(0, 2), id.slice(2));
   }
 
+  private packed(): Map<string, PackEntry> {
+    if (!this.packIndex) {
+      const m = new Map<string, PackEntry>();
+      let names: string[] = [];
+      try {
+        names = fs.readdirSync(this.packs);
+      } catch {
+        // no packs yet
+      }
+      for (const n of names.filter((x) => x.endsWith('.idx')).sort()) {
+        const base = n.slice(0, -4);
+        if (names.includes(`${base}.pack`)) readPackIndex(path.join(this.packs, n), path.join(this.packs, `${base}.pack`), m);
+      }
+      this.packIndex = m;
+    }
+    return this.packIndex;
+  }
+
+  /** Forget what is known about packs (after a repack or gc in this process). */
+  reloadPacks(): void {
+    this.packIndex = undefined;
+  }
+
   has(id: string): boolean {
-    return fs.existsSync(this.objectPath(id));
+    return fs.existsSync(this.objectPath(id)) || this.packed().has(id);
   }
 
   /** A temp file path in the store (same file system as the objects, so rename is atomic). */
@@ -64,18 +106,47 @@ export class ChunkStore {
   }
 
   /**
-   * Stores a chunk. `width` is the element byte width, used to split floating-point bytes into
-   * planes. The encoding is decoded and checked before it is stored.
+   * Marks an object as in use now: gc keeps objects touched within its grace period, so a pointer that
+   * clean just handed to git (from the cache, or by dedup) never loses its chunks to a concurrent gc.
    */
-  put(data: Uint8Array, width: number, knownId?: string): PutResult {
-    const id = knownId ?? sha256(data);
-    const dest = this.objectPath(id);
-    if (fs.existsSync(dest)) return { id, written: false, storedBytes: 0 };
-    const parts = encodeStandalone(data, width);
-    const obj = Buffer.concat(parts);
-    const back = decodeObject(obj, MAX_CHUNK_BYTES);
-    if (sha256(back) !== id) throw new Error(`encoding of chunk ${id} did not round-trip (bug)`);
-    this.writeAtomic(dest, obj);
+  freshen(id: string): void {
+    const now = new Date();
+    try {
+      fs.utimesSync(this.objectPath(id), now, now);
+      return;
+    } catch {
+      // not loose
+    }
+    const e = this.packed().get(id);
+    if (e) {
+      try {
+        fs.utimesSync(e.pack, now, now);
+      } catch {
+        // a pack removed under us: the next read will say so
+      }
+    }
+  }
+
+  /**
+   * Stores an encoded object for chunk `id` after decoding it and checking it against the id (so no
+   * encoding, ours or received, is ever kept unverified). Its bases must be in the store.
+   */
+  putEncoded(id: string, obj: Uint8Array, raw?: Uint8Array): PutResult {
+    assertChunkId(id);
+    if (this.has(id)) {
+      this.freshen(id);
+      return { id, written: false, storedBytes: 0 };
+    }
+    let back: Buffer;
+    try {
+      back = decodeObject(obj, MAX_CHUNK_BYTES, (b) => this.get(b));
+    } catch (e) {
+      throw new ChunkCorruptError(id, errorMessage(e));
+    }
+    if (raw ? !back.equals(raw) : sha256(back) !== id) {
+      throw new ChunkCorruptError(id, 'its encoding does not decode to its bytes');
+    }
+    this.writeAtomic(this.objectPath(id), obj);
     return { id, written: true, storedBytes: obj.length };
   }
 
@@ -83,93 +154,101 @@ export class ChunkStore {
     const tmp = this.tempPath('obj');
     fs.writeFileSync(tmp, data, { mode: 0o444 });
     try {
-      fs.mkdirSync(path.dirname(dest), { recursive: true });
-      fs.renameSync(tmp, dest);
+      for (let attempt = 0; ; attempt++) {
+        fs.mkdirSync(path.dirname(dest), { recursive: true });
+        try {
+          fs.renameSync(tmp, dest);
+          return;
+        } catch (e) {
+          // gc may remove an empty fan-out folder between our mkdir and rename: make it again, once
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 0) throw e;
+        }
+      }
     } catch (e) {
       fs.rmSync(tmp, { force: true });
       throw e;
     }
   }
 
-  /** Reads and verifies a chunk. */
-  get(id: string): Buffer {
-    let obj: Buffer;
-    try {
-      obj = fs.readFileSync(this.objectPath(id));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ChunkMissingError(id);
-      throw e;
-    }
-    let raw: Buffer;
-    try {
-      raw = decodeObject(obj, MAX_CHUNK_BYTES);
-    } catch (e) {
-      throw new ChunkCorruptError(id, errorMessage(e));
-    }
-    if (sha256(raw) !== id) throw new ChunkCorruptError(id, 'its bytes do not match its id');
-    return raw;
-  }
-
-  /**
-   * The stored object as it is on disk (header and encoded payload), for transfer to shared storage.
-   * Not verified here: the receiving side verifies with putEncoded.
-   */
+  /** The stored object (header and encoded payload) as it is on disk, unverified. */
   getEncoded(id: string): Buffer {
     try {
       return fs.readFileSync(this.objectPath(id));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ChunkMissingError(id);
-      throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
+    const entry = this.packed().get(id);
+    if (!entry) throw new ChunkMissingError(id);
+    return readPacked(entry);
   }
 
   /**
-   * Stores an object received from elsewhere, after decoding it and checking it against its id. Its
-   * delta bases (basesOf) must already be in this store.
+   * Reads, decodes (bases first) and verifies a chunk. Decoded chunks are kept for reuse as bases;
+   * `cache: false` is for streaming reads that will not come back (bases are cached regardless).
    */
-  putEncoded(id: string, obj: Uint8Array): PutResult {
-    assertChunkId(id);
-    const dest = this.objectPath(id);
-    if (fs.existsSync(dest)) return { id, written: false, storedBytes: 0 };
+  get(id: string, opts: { cache?: boolean } = {}, seen: Set<string> = new Set()): Buffer {
+    const hit = this.cache.get(id);
+    if (hit) {
+      this.cache.delete(id);
+      this.cache.set(id, hit);
+      return hit;
+    }
+    const obj = this.getEncoded(id);
+    if (seen.has(id)) throw new ChunkCorruptError(id, 'its delta bases form a cycle');
+    seen.add(id);
     let raw: Buffer;
     try {
-      raw = decodeObject(obj, MAX_CHUNK_BYTES);
+      raw = decodeObject(obj, MAX_CHUNK_BYTES, (b) => this.get(b, {}, seen));
     } catch (e) {
+      if (e instanceof ChunkMissingError || e instanceof ChunkCorruptError) {
+        if (e.chunk !== id) throw new ChunkCorruptError(id, `its delta base ${e.chunk} is ${e instanceof ChunkMissingError ? 'missing' : 'corrupt'}`);
+        throw e;
+      }
       throw new ChunkCorruptError(id, errorMessage(e));
     }
     if (sha256(raw) !== id) throw new ChunkCorruptError(id, 'its bytes do not match its id');
-    this.writeAtomic(dest, obj);
-    return { id, written: true, storedBytes: obj.length };
+    if (opts.cache !== false) this.remember(id, raw);
+    return raw;
   }
 
-  /**
-   * The chunks an object needs to decode (its delta bases), read from its header. Shared storage must
-   * hold these too, so that every object there decodes on its own (DESIGN §7).
-   */
+  private remember(id: string, raw: Buffer): void {
+    if (raw.length > CACHE_BYTES / 4) return;
+    this.cache.set(id, raw);
+    this.cacheBytes += raw.length;
+    for (const [k, v] of this.cache) {
+      if (this.cacheBytes <= CACHE_BYTES) break;
+      this.cache.delete(k);
+      this.cacheBytes -= v.length;
+    }
+  }
+
+  /** The chunks an object needs to decode (its delta bases). */
   basesOf(id: string): string[] {
-    return objectBases(this.getEncoded(id));
+    return readHeader(this.getEncoded(id)).bases;
   }
 
-  /** Size of the stored object and its raw length, without decoding. */
-  stat(id: string): { storedBytes: number; rawLength: number } | undefined {
+  /** What the store knows of an object without decoding it, or undefined when absent. */
+  info(id: string): ObjectInfo | undefined {
+    let obj: Buffer;
+    let packed = false;
     try {
-      const p = this.objectPath(id);
-      const st = fs.statSync(p);
-      const fd = fs.openSync(p, 'r');
-      try {
-        const head = Buffer.alloc(16);
-        fs.readSync(fd, head, 0, 16, 0);
-        return { storedBytes: st.size, rawLength: readHeader(head).rawLength };
-      } finally {
-        fs.closeSync(fd);
-      }
+      obj = fs.readFileSync(this.objectPath(id));
+    } catch {
+      const e = this.packed().get(id);
+      if (!e) return undefined;
+      obj = readPacked(e);
+      packed = true;
+    }
+    try {
+      const h = readHeader(obj);
+      return { storedBytes: obj.length, rawLength: h.rawLength, depth: h.depth, transform: h.transform, standaloneBytes: h.standaloneBytes || obj.length, bases: h.bases, packed };
     } catch {
       return undefined;
     }
   }
 
-  /** Every chunk id present in the store. */
-  *ids(): Generator<string> {
+  /** Ids of loose objects. */
+  *looseIds(): Generator<string> {
     let dirs: string[];
     try {
       dirs = fs.readdirSync(this.objects);
@@ -185,8 +264,49 @@ export class ChunkStore {
     }
   }
 
-  /** Removes a chunk (used by tests and, later, gc). */
+  /** Every chunk id present in the store, loose or packed. */
+  *ids(): Generator<string> {
+    const seen = new Set<string>();
+    for (const id of this.looseIds()) {
+      seen.add(id);
+      yield id;
+    }
+    for (const id of [...this.packed().keys()].sort()) if (!seen.has(id)) yield id;
+  }
+
+  /** Removes a loose chunk (gc, tests). */
   remove(id: string): void {
     fs.rmSync(this.objectPath(id), { force: true });
+    this.cache.delete(id);
+  }
+
+  /** Removes empty fan-out folders of loose objects (each costs a directory entry on disk). */
+  pruneEmptyDirs(): void {
+    let dirs: string[] = [];
+    try {
+      dirs = fs.readdirSync(this.objects);
+    } catch {
+      return;
+    }
+    for (const d of dirs) {
+      try {
+        fs.rmdirSync(path.join(this.objects, d));
+      } catch {
+        // not empty, or raced with a writer (which recreates it with mkdir -p)
+      }
+    }
+  }
+
+  /** Pack file names (without extension). */
+  packNames(): string[] {
+    try {
+      return fs
+        .readdirSync(this.packs)
+        .filter((n) => n.endsWith('.idx'))
+        .map((n) => n.slice(0, -4))
+        .sort();
+    } catch {
+      return [];
+    }
   }
 }

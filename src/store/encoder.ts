@@ -1,0 +1,161 @@
+// Chooses how to store a chunk: standalone, or predicted from candidate base chunks by one of the
+// transforms, keeping whichever object is smallest. Clean uses the fast mode (candidates ranked on
+// samples, only the best encoded in full); repack the thorough one (every applicable encoding).
+// Bases only change storage, never pointers; every chosen object is decoded and checked before it is
+// kept (ChunkStore.putEncoded).
+
+import { zstdCompress } from '../codec/zstd.js';
+import { toPlanes } from '../codec/planes.js';
+import { encodeObject, encodeStandalone, MAX_DEPTH, type Base } from './object.js';
+import { quantRowChoices, Transform, xorBytes } from './transforms.js';
+import { sha256, type ChunkStore, type PutResult } from './store.js';
+
+export interface ChunkContext {
+  /** element byte width (byte planes) */
+  width: number;
+  /** pointer dtype token (float32, float16, int8, int64:varint, ...); undefined for skeleton bytes */
+  dtype?: string;
+  dims?: number[];
+  /** skeleton pieces of ONNX files are protobuf structure and strings: worth a high zstd level in repack */
+  kind?: 'tensor' | 'skeleton' | 'raw';
+}
+
+export interface PutOptions {
+  /** candidate base chunk ids, best guesses first */
+  candidates?: string[];
+  /** encode with every applicable transform instead of ranking on samples */
+  thorough?: boolean;
+  /** longest delta chain allowed (a keyframe is written instead) */
+  maxDepth?: number;
+  level?: number;
+  knownId?: string;
+  /** delta depth of a candidate as it will be stored (repack re-encodes bases as it goes) */
+  depthOf?: (id: string) => number | undefined;
+}
+
+export const DEFAULT_MAX_DEPTH = 10;
+const SAMPLE = 64 * 1024;
+const FULL_BELOW = 1024 * 1024;
+/** Dictionary bases: repack may use large ones; clean keeps them small (loading a dictionary costs
+ * time and memory in proportion to its size, and clean runs on every git add). */
+const MAX_DICT = 64 * 1024 * 1024;
+const MAX_DICT_FAST = 8 * 1024 * 1024;
+/** Candidate bases clean loads at most (repack: all it is given). */
+const MAX_CANDIDATES_FAST = 4;
+
+interface Trial {
+  transform: Transform;
+  bases: Base[];
+  arg?: number;
+}
+
+/** Stores a chunk, choosing its encoding. */
+export function putChunk(store: ChunkStore, raw: Uint8Array, ctx: ChunkContext, opts: PutOptions = {}): PutResult {
+  const id = opts.knownId ?? sha256(raw);
+  if (store.has(id)) {
+    store.freshen(id);
+    return { id, written: false, storedBytes: 0 };
+  }
+  return store.putEncoded(id, chooseEncoding(store, raw, ctx, opts, id), raw);
+}
+
+export function chooseEncoding(store: ChunkStore, raw: Uint8Array, ctx: ChunkContext, opts: PutOptions, selfId?: string): Buffer {
+  const level = opts.level ?? 1;
+  let standalone = encodeStandalone(raw, ctx.width, level);
+  // Structure and strings (skeletons) compress far better at a high level; weights do not (docs/store-format.md).
+  const levels = opts.thorough && ctx.kind === 'skeleton' ? [level, 19] : [level];
+  for (const l of levels.slice(1)) {
+    const alt = encodeStandalone(raw, ctx.width, l);
+    if (alt.length < standalone.length) standalone = alt;
+  }
+  let best = standalone;
+  const trials = collectTrials(store, raw, ctx, opts, selfId);
+  const ranked = opts.thorough || raw.length <= FULL_BELOW ? trials : pickBySample(raw, ctx, trials);
+  for (const t of ranked) {
+    for (const l of t.transform === Transform.Dict ? levels : [level]) {
+      const obj = encodeObject(raw, { transform: t.transform, width: ctx.width, bases: t.bases, arg: t.arg, level: l, standaloneBytes: standalone.length });
+      if (obj && obj.length < best.length) best = obj;
+    }
+  }
+  return best;
+}
+
+function collectTrials(store: ChunkStore, raw: Uint8Array, ctx: ChunkContext, opts: PutOptions, selfId?: string): Trial[] {
+  const maxDepth = Math.min(opts.maxDepth ?? DEFAULT_MAX_DEPTH, MAX_DEPTH);
+  const trials: Trial[] = [];
+  const dictBases: Base[] = [];
+  const seen = new Set<string>();
+  const zeros = zeroShare(raw, ctx.width);
+  const maxDict = opts.thorough ? MAX_DICT : MAX_DICT_FAST;
+  let sameLength = false;
+  for (const cid of opts.candidates ?? []) {
+    if (seen.has(cid) || cid === selfId) continue;
+    if (!opts.thorough && seen.size >= MAX_CANDIDATES_FAST) break;
+    seen.add(cid);
+    const info = store.info(cid);
+    const depth = opts.depthOf ? opts.depthOf(cid) : info?.depth;
+    if (!info || depth === undefined || depth + 1 > maxDepth) continue;
+    // In clean, a dictionary is only worth loading when nothing of the same length can serve.
+    const dictOnly = info.rawLength !== raw.length && !(ctx.dtype && info.rawLength === raw.length * 2) && !(ctx.dtype && info.rawLength === raw.length * 4);
+    if (dictOnly && !opts.thorough && (sameLength || info.rawLength > maxDict)) continue;
+    let bytes: Buffer;
+    try {
+      bytes = store.get(cid);
+    } catch {
+      continue; // a damaged candidate is no base; fsck reports it
+    }
+    const base: Base = { id: cid, bytes, depth };
+    const dtype = ctx.dtype ?? '';
+    if (bytes.length === raw.length) {
+      sameLength = true;
+      trials.push({ transform: Transform.XorPlanes, bases: [base] });
+      if ((ctx.width === 4 || ctx.width === 2) && zeros > 0.05) trials.push({ transform: Transform.MaskedXor, bases: [base] });
+    } else if ((dtype === 'float16' || dtype === 'bfloat16') && bytes.length === raw.length * 2) {
+      trials.push({ transform: Transform.CastPredict, bases: [base], arg: dtype === 'float16' ? 1 : 2 });
+    } else if ((dtype === 'int8' || dtype === 'uint8') && bytes.length === raw.length * 4) {
+      for (const rows of quantRowChoices(ctx.dims ?? [], raw.length)) trials.push({ transform: Transform.QuantPredict, bases: [base], arg: rows });
+    }
+    if (bytes.length !== raw.length || !ctx.dtype) {
+      if (dictBases.reduce((a, b) => a + b.bytes.length, 0) + bytes.length <= maxDict) dictBases.push(base);
+    }
+  }
+  if (dictBases.length && (opts.thorough || !sameLength || !ctx.dtype)) trials.push({ transform: Transform.Dict, bases: dictBases.slice(0, opts.thorough ? 8 : 2) });
+  return trials;
+}
+
+/** Share of elements that are exactly +0 or -0: pruned tensors have many. */
+function zeroShare(raw: Uint8Array, width: number): number {
+  if (width !== 2 && width !== 4) return 0;
+  const n = Math.floor(raw.length / width);
+  const step = Math.max(1, Math.floor(n / 4096));
+  let zeros = 0;
+  let seen = 0;
+  for (let i = 0; i < n; i += step, seen++) {
+    let z = true;
+    for (let k = 0; k < width - 1 && z; k++) z = raw[i * width + k] === 0;
+    if (z && (raw[i * width + width - 1] & 0x7f) === 0) zeros++;
+  }
+  return seen ? zeros / seen : 0;
+}
+
+/**
+ * For large chunks, picks the same-shape base whose XOR compresses best on a few aligned windows and
+ * keeps only its XOR-family trials; the other trials (casts, quantization, dictionaries) are rare and
+ * always encoded in full.
+ */
+function pickBySample(raw: Uint8Array, ctx: ChunkContext, trials: Trial[]): Trial[] {
+  const xorLike = (t: Trial) => t.transform === Transform.XorPlanes || t.transform === Transform.MaskedXor;
+  const others = trials.filter((t) => !xorLike(t));
+  const bases = [...new Set(trials.filter(xorLike).map((t) => t.bases[0]))];
+  if (bases.length <= 1) return trials;
+  const w = Math.max(1, ctx.width);
+  const win = SAMPLE - (SAMPLE % w);
+  const starts = [0, Math.floor(raw.length / 2 / w) * w, Math.max(0, Math.floor((raw.length - win) / w) * w)];
+  const score = (b: Base): number => {
+    let total = 0;
+    for (const s of starts) total += zstdCompress(toPlanes(xorBytes(raw.subarray(s, s + win), b.bytes.subarray(s, s + win)), w), 1).length;
+    return total;
+  };
+  const best = bases.map((b) => ({ b, s: score(b) })).sort((x, y) => x.s - y.s)[0].b;
+  return [...trials.filter((t) => xorLike(t) && t.bases[0] === best), ...others];
+}

@@ -1,0 +1,119 @@
+// Pack files: many objects in one file with a sorted index, so models with thousands of tensors do not
+// mean thousands of files, and transfers can move them in bulk. Written whole to a temp file and
+// renamed into place (index last), so a reader sees a complete pack or none.
+//
+//   pack-<sha256>.pack   "MGP\x01", then objects back to back
+//   pack-<sha256>.idx    "MGI\x01", u32 count, then count x (32-byte id, u64 offset, u32 length), by id
+
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const PACK_MAGIC = Buffer.from('MGP\x01', 'latin1');
+const IDX_MAGIC = Buffer.from('MGI\x01', 'latin1');
+const ENTRY = 44;
+
+export interface PackEntry {
+  pack: string;
+  offset: number;
+  length: number;
+}
+
+export function readPackIndex(idxFile: string, packFile: string, into: Map<string, PackEntry>): void {
+  const b = fs.readFileSync(idxFile);
+  if (b.length < 8 || !b.subarray(0, 4).equals(IDX_MAGIC)) throw new Error(`bad pack index ${path.basename(idxFile)}`);
+  const n = b.readUInt32LE(4);
+  if (b.length !== 8 + n * ENTRY) throw new Error(`truncated pack index ${path.basename(idxFile)}`);
+  for (let i = 0; i < n; i++) {
+    const p = 8 + i * ENTRY;
+    const id = b.toString('hex', p, p + 32);
+    if (!into.has(id)) into.set(id, { pack: packFile, offset: Number(b.readBigUInt64LE(p + 32)), length: b.readUInt32LE(p + 40) });
+  }
+}
+
+export function readPacked(e: PackEntry): Buffer {
+  const fd = fs.openSync(e.pack, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(e.length);
+    let got = 0;
+    while (got < e.length) {
+      const n = fs.readSync(fd, buf, got, e.length - got, e.offset + got);
+      if (n === 0) throw new Error(`pack ${path.basename(e.pack)} is truncated`);
+      got += n;
+    }
+    return buf;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Appends objects to a new pack in the store's temp folder; `finish` moves it into place, index last. */
+export class PackWriter {
+  private readonly fd: number;
+  private readonly tmpPack: string;
+  private readonly entries: [string, number, number][] = [];
+  private readonly hash = createHash('sha256');
+  private offset = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly tmpPath: (tag: string) => string,
+  ) {
+    this.tmpPack = tmpPath('pack');
+    this.fd = fs.openSync(this.tmpPack, 'w', 0o444);
+    this.write(PACK_MAGIC);
+  }
+
+  private write(b: Buffer): void {
+    this.hash.update(b);
+    let o = 0;
+    while (o < b.length) o += fs.writeSync(this.fd, b, o, b.length - o);
+    this.offset += b.length;
+  }
+
+  add(id: string, obj: Buffer): void {
+    this.entries.push([id, this.offset, obj.length]);
+    this.write(obj);
+  }
+
+  get count(): number {
+    return this.entries.length;
+  }
+
+  /** Renames the pack and then its index into place; returns the pack's name, or undefined when empty. */
+  finish(): string | undefined {
+    fs.fsyncSync(this.fd);
+    fs.closeSync(this.fd);
+    if (this.entries.length === 0) {
+      fs.rmSync(this.tmpPack, { force: true });
+      return undefined;
+    }
+    const entries = [...this.entries].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const idx = Buffer.alloc(8 + entries.length * ENTRY);
+    IDX_MAGIC.copy(idx, 0);
+    idx.writeUInt32LE(entries.length, 4);
+    entries.forEach(([id, off, len], i) => {
+      const p = 8 + i * ENTRY;
+      Buffer.from(id, 'hex').copy(idx, p);
+      idx.writeBigUInt64LE(BigInt(off), p + 32);
+      idx.writeUInt32LE(len, p + 40);
+    });
+    const name = `pack-${this.hash.digest('hex')}`;
+    fs.mkdirSync(this.dir, { recursive: true });
+    fs.renameSync(this.tmpPack, path.join(this.dir, `${name}.pack`));
+    const tmpIdx = this.tmpPath('idx');
+    fs.writeFileSync(tmpIdx, idx, { mode: 0o444 });
+    fs.renameSync(tmpIdx, path.join(this.dir, `${name}.idx`));
+    return name;
+  }
+
+  /** Drops the unfinished pack (on failure). */
+  abort(): void {
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+    fs.rmSync(this.tmpPack, { force: true });
+  }
+}

@@ -1,0 +1,21 @@
+// Worker thread of PrefetchReader: reads, decodes and verifies chunks off the main thread, so a
+// checkout decodes the next pieces while the main thread streams the current one to git.
+// Owns nothing but its own ChunkStore instance (with its own cache of decoded delta bases).
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { ChunkStore } from './store.js';
+
+const store = new ChunkStore((workerData as { root: string }).root);
+
+parentPort!.on('message', (msg: { seq: number; id: string }) => {
+  try {
+    const b = store.get(msg.id, { cache: false });
+    // Always transfer a copy: the chunk may also sit in this store's cache of delta bases, and a
+    // transferred buffer is detached (empty) on this side.
+    const ab = b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
+    parentPort!.postMessage({ seq: msg.seq, ok: true, buf: ab }, [ab]);
+  } catch (e) {
+    const err = e as Error & { code?: string; chunk?: string };
+    parentPort!.postMessage({ seq: msg.seq, ok: false, code: err.code, message: err.message, chunk: err.chunk });
+  }
+});
