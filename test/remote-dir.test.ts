@@ -187,6 +187,43 @@ test('a push whose chunk is missing locally is refused for that ref, and the rem
   assert.equal(remoteRefs(bare, env).has('refs/heads/bad'), false);
 });
 
+test('forced updates, deletions, --dry-run and --atomic pass through the helper with git\'s own outcomes', () => {
+  const env = userEnv();
+  const bare = bareRepo(env);
+  const storage = path.join(bare, 'mgit-chunks');
+  const src = makeSource(env, { 'a.onnx': A });
+  src.git('remote', 'add', 'origin', `mgit::${bare}`);
+  assert.equal(src.tryGit('push', '-u', 'origin', 'main', 'main:refs/heads/feature').status, 0);
+  const before = storageIds(storage);
+
+  src.write('b.onnx', B);
+  src.commitAll('b');
+  const dry = src.tryGit('push', '--dry-run', 'origin', 'main');
+  assert.equal(dry.status, 0, dry.stderr);
+  assert.match(dry.stderr, /would upload \d+ chunk object/);
+  assert.deepEqual(storageIds(storage), before, 'a dry run uploads nothing');
+  assert.notEqual(remoteRefs(bare, env).get('refs/heads/main'), src.git('rev-parse', 'HEAD').trim());
+
+  src.git('commit', '-q', '--amend', '-m', 'b, reworded');
+  const amended = src.git('rev-parse', 'HEAD').trim();
+  assert.equal(src.tryGit('push', 'origin', 'main').status, 0);
+  src.git('commit', '-q', '--amend', '-m', 'b, reworded again');
+  const rejected = src.tryGit('push', 'origin', 'main');
+  assert.notEqual(rejected.status, 0);
+  assert.match(rejected.stderr, /\[rejected\] +main -> main \(non-fast-forward\)/);
+  assert.equal(remoteRefs(bare, env).get('refs/heads/main'), amended);
+  const forced = src.tryGit('push', '--force', 'origin', 'main');
+  assert.equal(forced.status, 0, forced.stderr);
+  assert.match(forced.stderr, /\+ \S+\.\.\.\S+ main -> main \(forced update\)/);
+  assert.equal(remoteRefs(bare, env).get('refs/heads/main'), src.git('rev-parse', 'HEAD').trim());
+
+  const atomic = src.tryGit('push', '--atomic', 'origin', 'main:refs/heads/other', ':refs/heads/feature');
+  assert.equal(atomic.status, 0, atomic.stderr);
+  const refs = remoteRefs(bare, env);
+  assert.equal(refs.has('refs/heads/feature'), false, 'deleted');
+  assert.equal(refs.get('refs/heads/other'), src.git('rev-parse', 'HEAD').trim());
+});
+
 test('a helper killed mid-upload moves no ref; pushing again uploads only what is missing and clones check out byte-exact', () => {
   const env = userEnv();
   const bare = bareRepo(env);

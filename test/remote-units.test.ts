@@ -157,6 +157,20 @@ test('uploads take delta bases along, send each base before the objects that nee
   assert.deepEqual([...(await storage2.has([d1, d2]))], [], 'nothing whose base is missing reaches storage');
 });
 
+test('an object damaged in the local store is never uploaded, and the others still are', async () => {
+  const { store, ids } = storeWith(3);
+  const file = store.objectPath(ids[1]);
+  fs.chmodSync(file, 0o644);
+  const bytes = fs.readFileSync(file);
+  bytes[bytes.length - 2] ^= 0x10;
+  fs.writeFileSync(file, bytes);
+  const storage = new DirectoryStorage(path.join(tempDir('dmg'), 'chunks'));
+  const r = await uploadObjects(store, storage, ids, { progress: false });
+  assert.equal(r.uploaded, 2);
+  assert.match(r.missing.get(ids[1])!, /corrupt in the local store/);
+  assert.deepEqual([...(await storage.has(ids))].sort(), [ids[0], ids[2]].sort());
+});
+
 test('downloads verify every object against its id and name the chunk when it is missing or corrupt', async () => {
   const { store, ids } = storeWith(3);
   const storage = new DirectoryStorage(path.join(tempDir('dl'), 'chunks'));

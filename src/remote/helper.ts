@@ -272,8 +272,9 @@ export class Helper {
       }
       for (const line of describeProblems(report)) process.stderr.write(`mgit: ${line}\n`);
     }
-    if (this.opts.atomic && blocked.size > 0) {
-      const why = [...blocked.values()][0];
+    const blockedUser = [...blocked.keys()].filter((dst) => specs.some((s) => s.dst === dst));
+    if (this.opts.atomic && blockedUser.length > 0) {
+      const why = blocked.get(blockedUser[0])!;
       for (const s of specs) if (!status.has(s.dst)) status.set(s.dst, `error ${s.dst} ${blocked.get(s.dst) ?? `atomic push failed: ${why}`}`);
       return;
     }
@@ -293,12 +294,13 @@ export class Helper {
     if (!together && lineageSpecs.length && !this.opts.dryRun) lineageStatus = await this.nestedPush(lineageSpecs);
     for (const r of lineageToPush) {
       let st = lineageStatus.get(r.name);
+      let pushedOid = r.oid;
       if (!st?.startsWith('ok') && r.name === LINEAGE_REF && /fetch first|non-fast forward/.test(st ?? '') && !this.opts.dryRun) {
-        st = await this.mergeAndPushLineage(repo, exclude);
+        ({ status: st, oid: pushedOid } = await this.mergeAndPushLineage(repo, exclude));
       }
       if (st?.startsWith('ok')) {
         const t = this.tracking(r.name);
-        if (t) setRef(t, resolveRevs([r.name])[0] ?? r.oid);
+        if (t && !this.opts.dryRun) setRef(t, pushedOid);
       } else {
         process.stderr.write(`mgit: warning: lineage ref ${r.name} was not pushed (${st?.replace(/^error \S+ /, '') ?? 'no status'}); run git mgit lineage push later\n`);
       }
@@ -310,22 +312,21 @@ export class Helper {
    * Someone else pushed lineage: fetch theirs into our remote-tracking copy, union-merge it into ours
    * (records only add up, so this never conflicts) and push the merge, once.
    */
-  private async mergeAndPushLineage(repo: Repo, exclude: string[]): Promise<string | undefined> {
+  private async mergeAndPushLineage(repo: Repo, exclude: string[]): Promise<{ status?: string; oid: string }> {
     const tmp = this.tracking(LINEAGE_REF) ?? `${LINEAGE_PREFIX}fetch-tmp/lineage`;
     try {
       const f = await nestedGit(['fetch', '--no-tags', '--no-write-fetch-head', '--no-auto-gc', '-q', this.url, `+${LINEAGE_REF}:${tmp}`], { env: this.env });
-      if (f.status !== 0) return undefined;
-      const theirs = resolveRevs([tmp])[0];
-      if (!theirs) return undefined;
+      const theirs = f.status === 0 ? resolveRevs([tmp])[0] : undefined;
+      if (!theirs) return { status: `error ${LINEAGE_REF} cannot fetch the remote's lineage`, oid: '' };
       const outcome = mergeLineage(repo, theirs, this.named ?? this.url);
       trace(`lineage merge with ${this.url}: ${outcome}`);
       const merged = resolveRevs([LINEAGE_REF])[0]!;
       const needs = await chunksToPush([merged], [...exclude, theirs], this.named);
       if (needs.chunks.size) {
         const report = await uploadNeeds(repo, needs, { remote: this.named, url: this.url, progress: false });
-        if (report.problems.size) return `error ${LINEAGE_REF} ${shortReason(report, report.problems.keys())}`;
+        if (report.problems.size) return { status: `error ${LINEAGE_REF} ${shortReason(report, report.problems.keys())}`, oid: merged };
       }
-      return (await this.nestedPush([`${merged}:${LINEAGE_REF}`])).get(LINEAGE_REF);
+      return { status: (await this.nestedPush([`${merged}:${LINEAGE_REF}`])).get(LINEAGE_REF), oid: merged };
     } finally {
       if (!this.named) deleteRef(tmp);
     }

@@ -3,10 +3,12 @@
 // so an upload takes each object's delta bases along (recursively) and sends a base before any object
 // that needs it; a download fetches bases first. Every object is verified: before upload (decoded and
 // checked against its id, so a damaged local object never reaches storage), and after download
-// (putEncoded verifies). Never uploads an object whose base it could not upload.
+// (putEncoded verifies). Never uploads an object whose base it could not upload. Verification before
+// upload runs in a worker thread (the store's PrefetchReader), so decoding overlaps the transfers.
 
 import { ChunkCorruptError, errorMessage, isMgitError, StorageChunkError, StorageError } from '../errors.js';
 import { objectBases } from '../store/object.js';
+import { PrefetchReader } from '../store/prefetch.js';
 import type { ChunkStore } from '../store/store.js';
 import { trace } from '../trace.js';
 import { Semaphore } from './pool.js';
@@ -104,58 +106,87 @@ export async function uploadObjects(store: ChunkStore, storage: Storage, ids: It
     return done();
   }
 
-  // 3. N transfers in flight; each object after its bases.
+  // 3. Verified in a worker, bases first; N transfers in flight; each object after its bases.
   const sem = new Semaphore(Math.max(1, opts.jobs ?? DEFAULT_JOBS));
   const progress = new Progress('uploading chunks', toSend.length, 'objects', opts.progress !== false);
   const sending = new Set(toSend);
-  const memo = new Map<string, Promise<void>>();
+  const tasks = new Map<string, Promise<void>>();
   const killAfter = Number(process.env.MGIT_TEST_KILL_AFTER_UPLOADS) || 0; // fault injection for tests only
-  const one = (id: string): Promise<void> => {
-    let p = memo.get(id);
-    if (!p) {
-      p = (async () => {
-        for (const b of bases.get(id) ?? []) {
-          if (!sending.has(b)) continue;
-          await one(b);
-          if (failed.has(b)) {
-            failed.set(id, `its delta base ${b} did not reach storage`);
-            return;
-          }
-        }
-        await sem.run(async () => {
-          if (result.fatal) {
-            failed.set(id, `not uploaded: ${errorMessage(result.fatal)}`);
-            return;
-          }
-          let obj: Buffer;
-          try {
-            store.get(id); // decode and check against the id: damage must not spread to storage
-            obj = store.getEncoded(id);
-          } catch (e) {
-            missing.set(id, e instanceof ChunkCorruptError ? `it is corrupt in the local store (${errorMessage(e)})` : errorMessage(e));
-            failed.set(id, 'not uploaded: ' + missing.get(id));
-            return;
-          }
-          try {
-            await storage.put(id, obj);
-          } catch (e) {
-            failed.set(id, errorMessage(e));
-            if (e instanceof StorageError || !isMgitError(e)) result.fatal ??= e as Error;
-            return;
-          }
-          result.uploaded++;
-          result.bytes += obj.length;
-          progress.add(1, obj.length);
-          if (killAfter && result.uploaded >= killAfter) process.kill(process.pid, 'SIGKILL');
-        });
-      })();
-      memo.set(id, p);
+  const upload = async (id: string): Promise<void> => {
+    for (const b of bases.get(id) ?? []) {
+      if (!sending.has(b)) continue;
+      await tasks.get(b);
+      if (failed.has(b) || !tasks.has(b)) {
+        failed.set(id, `its delta base ${b} did not reach storage`);
+        return;
+      }
     }
-    return p;
+    await sem.run(async () => {
+      if (result.fatal) {
+        failed.set(id, `not uploaded: ${errorMessage(result.fatal)}`);
+        return;
+      }
+      let obj: Buffer;
+      try {
+        obj = store.getEncoded(id);
+      } catch (e) {
+        missing.set(id, errorMessage(e));
+        failed.set(id, 'not uploaded: ' + missing.get(id));
+        return;
+      }
+      try {
+        await storage.put(id, obj);
+      } catch (e) {
+        failed.set(id, errorMessage(e));
+        if (e instanceof StorageError || !isMgitError(e)) result.fatal ??= e as Error;
+        return;
+      }
+      result.uploaded++;
+      result.bytes += obj.length;
+      progress.add(1, obj.length);
+      if (killAfter && result.uploaded >= killAfter) process.kill(process.pid, 'SIGKILL');
+    });
   };
-  await Promise.all(toSend.map(one));
+  // Decode and check each object against its id before it may go: damage must not spread to storage.
+  const order = basesFirst(toSend, bases);
+  const verifier = new PrefetchReader(store);
+  try {
+    let next = 0;
+    while (next < order.length && !result.fatal) {
+      try {
+        for await (const _raw of verifier.read(order.slice(next))) {
+          const id = order[next++];
+          tasks.set(id, upload(id));
+          if (result.fatal) break;
+        }
+      } catch (e) {
+        const id = order[next++]; // the object that failed its check (the reader yields in order)
+        missing.set(id, e instanceof ChunkCorruptError ? `it is corrupt in the local store (${errorMessage(e).replace(/^chunk \S+ is corrupt: /, '')})` : errorMessage(e));
+        failed.set(id, 'not uploaded: ' + missing.get(id));
+      }
+    }
+    for (const id of order.slice(next)) if (!failed.has(id)) failed.set(id, `not uploaded: ${errorMessage(result.fatal)}`);
+  } finally {
+    await verifier.close();
+  }
+  await Promise.all(tasks.values());
   progress.finish();
   return done();
+}
+
+/** Objects ordered so that every base comes before the objects that need it. */
+function basesFirst(ids: string[], bases: Map<string, string[]>): string[] {
+  const want = new Set(ids);
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const visit = (id: string) => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    for (const b of bases.get(id) ?? []) if (want.has(b)) visit(b);
+    out.push(id);
+  };
+  for (const id of ids) visit(id);
+  return out;
 }
 
 export interface DownloadStats {
