@@ -41,7 +41,7 @@ async function checkout(rawPaths: string[]): Promise<void> {
   const done: string[] = [];
   const failed: string[] = [];
   const wanted = (await indexPointers(top)).filter((fp) => fp.pointer && selected(fp.path, paths));
-  await downloadMissing(repo, wanted);
+  await downloadMissing(repo, wanted.filter((fp) => isPointerFile(path.join(top, fp.path))));
   for (const fp of wanted) {
     if (!fp.pointer) continue;
     const file = path.join(top, fp.path);
@@ -76,6 +76,18 @@ async function checkout(rawPaths: string[]): Promise<void> {
   refreshIndex(done, top);
   if (done.length) process.stdout.write(`checked out ${done.length} model(s)\n`);
   if (failed.length) throw new MgitError('ECHECKOUT', `${failed.length} model(s) could not be checked out: ${failed.join(', ')}`);
+}
+
+function isPointerFile(file: string): boolean {
+  try {
+    const fd = fs.openSync(file, 'r');
+    const head = Buffer.alloc(64);
+    fs.readSync(fd, head, 0, 64, 0);
+    fs.closeSync(fd);
+    return pointerVersion(head) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /** Chunks the models need and the store lacks come from the remote's shared storage first, when it has one. */
