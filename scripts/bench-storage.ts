@@ -31,11 +31,13 @@ function dirBytes(dir: string): number {
 
 function run(cwd: string, env: NodeJS.ProcessEnv, args: string[]): string {
   const r = spawnSync('git', args, { cwd, env, maxBuffer: 1 << 30 });
+  if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr.toString()}`);
   return r.stdout.toString();
 }
 
 function commitSteps(dir: string, env: NodeJS.ProcessEnv, steps: CommitStep[]): number {
+  fs.mkdirSync(dir, { recursive: true });
   run(dir, env, ['init', '-q', '--template=', dir]);
   run(dir, env, ['mgit', 'install', '--local']);
   run(dir, env, ['mgit', 'track', '*.onnx', '*.onnx.data']);

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { isMgitError } from './errors.js';
 
-const COMMANDS = ['install', 'uninstall', 'track', 'untrack', 'ls-files', 'checkout', 'fsck', 'repack', 'gc', 'stats', 'diff', 'resolve', 'lineage', 'log-lineage', 'trust', 'clean', 'smudge', 'version'];
+const COMMANDS = ['install', 'uninstall', 'track', 'untrack', 'ls-files', 'checkout', 'fsck', 'repack', 'gc', 'stats', 'diff', 'resolve', 'lineage', 'log-lineage', 'trust', 'push', 'fetch', 'clean', 'smudge', 'version'];
 
 export async function main(argv: string[]): Promise<number> {
   // A reader that stops early (`git mgit stats | head`) closes our stdout: exit quietly, as git does.

@@ -55,3 +55,20 @@ export function isMgitError(e: unknown): e is MgitError {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/**
+ * Shared chunk storage failed as a whole (unreachable, access refused, misconfigured): retrying the
+ * same operation will fail the same way until the cause is fixed, so callers stop at the first one.
+ */
+export class StorageError extends MgitError {
+  constructor(code: 'ESTORAGE' | 'ESTORAGEUNREACHABLE' | 'ESTORAGEAUTH' | 'ESTORAGECONFIG', message: string) {
+    super(code, message);
+  }
+}
+
+/** A chunk that should be on shared storage is not there, or is there but damaged. */
+export class StorageChunkError extends MgitError {
+  constructor(code: 'ECHUNKMISSING' | 'ECHUNKCORRUPT', readonly chunk: string, message: string) {
+    super(code, message);
+  }
+}

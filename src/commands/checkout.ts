@@ -1,5 +1,6 @@
 // `git mgit checkout [paths]`: writes the real model over every work-tree file that is still a pointer
-// (a checkout with GIT_MGIT_SKIP_SMUDGE, or chunks that arrived later), then refreshes exactly those
+// (a checkout with GIT_MGIT_SKIP_SMUDGE, or chunks that arrived later; chunks the store lacks are
+// downloaded from the remote's shared storage first), then refreshes exactly those
 // index entries so `git status` stays clean. Files are written beside their target and renamed into
 // place, so a failure never leaves half a model. Also the way to check out models too large for git's
 // in-memory smudge.
@@ -7,11 +8,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { parsePointer, pointerVersion } from '../codec/pointer.js';
+import { parsePointer, pointerChunks, pointerVersion, type Pointer } from '../codec/pointer.js';
 import { errorMessage, MgitError } from '../errors.js';
 import { reconstruct } from '../filter/smudge.js';
 import { refreshIndex } from '../git/git.js';
 import { indexPointers } from '../git/scan.js';
+import { checkoutRemote } from '../remote/locate.js';
+import { fetchChunks } from '../remote/share.js';
 import { Repo } from '../repo.js';
 
 export function register(program: Command): void {
@@ -37,8 +40,10 @@ async function checkout(rawPaths: string[]): Promise<void> {
   const paths = rawPaths.map((p) => path.posix.normalize(path.join(cwdRel, p).split(path.sep).join('/')));
   const done: string[] = [];
   const failed: string[] = [];
-  for (const fp of await indexPointers(top)) {
-    if (!fp.pointer || !selected(fp.path, paths)) continue;
+  const wanted = (await indexPointers(top)).filter((fp) => fp.pointer && selected(fp.path, paths));
+  await downloadMissing(repo, wanted.filter((fp) => isPointerFile(path.join(top, fp.path))));
+  for (const fp of wanted) {
+    if (!fp.pointer) continue;
     const file = path.join(top, fp.path);
     let head: Buffer;
     try {
@@ -71,6 +76,33 @@ async function checkout(rawPaths: string[]): Promise<void> {
   refreshIndex(done, top);
   if (done.length) process.stdout.write(`checked out ${done.length} model(s)\n`);
   if (failed.length) throw new MgitError('ECHECKOUT', `${failed.length} model(s) could not be checked out: ${failed.join(', ')}`);
+}
+
+function isPointerFile(file: string): boolean {
+  try {
+    const fd = fs.openSync(file, 'r');
+    const head = Buffer.alloc(64);
+    fs.readSync(fd, head, 0, 64, 0);
+    fs.closeSync(fd);
+    return pointerVersion(head) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** Chunks the models need and the store lacks come from the remote's shared storage first, when it has one. */
+async function downloadMissing(repo: Repo, models: { pointer?: Pointer }[]): Promise<void> {
+  const missing = new Set<string>();
+  for (const fp of models) for (const c of fp.pointer ? pointerChunks(fp.pointer) : []) if (!repo.store.has(c.chunk)) missing.add(c.chunk);
+  if (missing.size === 0) return;
+  let report;
+  try {
+    report = await fetchChunks(repo, missing, { remote: checkoutRemote(undefined, repo.top), cwd: repo.top });
+  } catch (e) {
+    process.stderr.write(`mgit: cannot download missing chunks: ${errorMessage(e)}\n`);
+    return;
+  }
+  for (const [, e] of report.failures) process.stderr.write(`mgit: ${errorMessage(e)}\n`);
 }
 
 function safeParse(b: Buffer) {

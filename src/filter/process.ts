@@ -1,13 +1,16 @@
 // The long-running filter (`filter.mgit.process`, git's long-running-process protocol, version 2).
 // One process serves every file of one git command. Never write to stdout except through the
 // protocol writer, and never let one file's failure end the process: each request answers
-// success or error for that file alone.
+// success or error for that file alone. Chunks missing locally are downloaded from shared storage
+// (src/remote/ondemand.ts): with git's `delay` capability in the background while git goes on, so that
+// a file whose chunks cannot be had is left out and the rest of the checkout completes.
 
 import * as fs from 'node:fs';
 import { PktReader, PktWriter } from '../codec/pktline.js';
 import { MAX_POINTER_BYTES, parsePointer, pointerVersion, type Pointer } from '../codec/pointer.js';
 import { CatFile } from '../git/cat-file.js';
 import { errorMessage, isMgitError } from '../errors.js';
+import { OnDemand } from '../remote/ondemand.js';
 import { Repo } from '../repo.js';
 import { trace } from '../trace.js';
 import { cleanStream, type CleanStats } from './clean.js';
@@ -31,10 +34,12 @@ export async function runFilterProcess(input: NodeJS.ReadableStream, output: Nod
   } catch (e) {
     trace(`start hook failed: ${errorMessage(e)}`);
   }
+  const ctx: SmudgeContext = { repo, skip: skipSmudge, ondemand: new OnDemand(repo) };
   for (;;) {
     const req = await reader.readKeyValues();
     if (!req) {
       // git closed the pipe and waits for us to exit: nothing may keep the event loop alive
+      await ctx.ondemand.close();
       await catFile?.close();
       await prefetch?.close();
       catFile = undefined;
@@ -43,15 +48,27 @@ export async function runFilterProcess(input: NodeJS.ReadableStream, output: Nod
     }
     const command = req.get('command');
     const pathname = req.get('pathname') ?? '';
-    trace(`${command} ${pathname}`);
+    trace(`${command} ${pathname}${req.has('can-delay') ? ' can-delay' : ''}`);
     if (command === 'clean') await clean(repo, reader, writer, pathname);
-    else if (command === 'smudge') await smudge(repo, reader, writer, pathname, skipSmudge);
-    else {
+    else if (command === 'smudge') await smudge(ctx, reader, writer, req);
+    else if (command === 'list_available_blobs') {
+      // no content follows this command: answer with the delayed files that are ready
+      for (const p of await ctx.ondemand.available()) await writer.text(`pathname=${p}`);
+      await writer.flush();
+      await writer.text('status=success');
+      await writer.flush();
+    } else {
       for await (const _ of reader.readContent()) void _;
       await writer.text('status=error');
       await writer.flush();
     }
   }
+}
+
+interface SmudgeContext {
+  repo: Repo;
+  skip: boolean;
+  ondemand: OnDemand;
 }
 
 async function handshake(reader: PktReader, writer: PktWriter): Promise<void> {
@@ -66,7 +83,7 @@ async function handshake(reader: PktReader, writer: PktWriter): Promise<void> {
   await writer.flush();
   const offered = new Set<string>();
   for (let l = await reader.readText(); l; l = await reader.readText()) offered.add(l);
-  for (const cap of ['capability=clean', 'capability=smudge']) if (offered.has(cap)) await writer.text(cap);
+  for (const cap of ['capability=clean', 'capability=smudge', 'capability=delay']) if (offered.has(cap)) await writer.text(cap);
   await writer.flush();
 }
 
@@ -108,12 +125,30 @@ async function clean(repo: Repo, reader: PktReader, writer: PktWriter, pathname:
   await writer.flush(); // empty trailing status list: keep "success"
 }
 
-async function smudge(repo: Repo, reader: PktReader, writer: PktWriter, pathname: string, skip: boolean): Promise<void> {
+async function smudge(ctx: SmudgeContext, reader: PktReader, writer: PktWriter, req: Map<string, string>): Promise<void> {
+  const { repo, ondemand } = ctx;
+  const pathname = req.get('pathname') ?? '';
   // Pointers are small; anything else (a file committed before mgit tracked it) passes through unchanged.
+  // Pointers are small: the content stays in memory unless it is large (a file committed before mgit).
   const input = await collect(reader.readContent(), () => repo.store.tempPath('smudge'), 1 << 20);
   try {
+    // git asks again, with empty content, for a delayed file we listed as available
+    const again = input.data?.length === 0 ? ondemand.takeDelayed(pathname) : undefined;
+    if (again) {
+      let pointer: Pointer;
+      try {
+        pointer = again.pointer ?? (await readPointerBlob(repo, again.blob!));
+      } catch (e) {
+        report(pathname, e);
+        await writer.text('status=error');
+        await writer.flush();
+        return;
+      }
+      await sendModel(ctx, writer, pathname, pointer);
+      return;
+    }
     const version = pointerVersion(input.head);
-    if (version === undefined || skip) {
+    if (version === undefined || ctx.skip) {
       await sendContent(writer, input);
       return;
     }
@@ -126,27 +161,56 @@ async function smudge(repo: Repo, reader: PktReader, writer: PktWriter, pathname
       await writer.flush();
       return;
     }
-    await writer.text('status=success');
-    await writer.flush();
-    try {
-      // Large models decode ahead in a worker; for small ones a round trip per chunk costs more than it saves.
-      const pieces = pointer.size >= READ_AHEAD_FROM ? reconstructAhead((prefetch ??= new PrefetchReader(repo.store)), pointer) : reconstruct(repo.store, pointer);
-      for await (const piece of pieces) await writer.packet(piece);
-    } catch (e) {
-      report(pathname, isMgitError(e) ? withHint(e) : e);
-      await writer.flush();
-      await writer.text('status=error');
-      await writer.flush();
-      return;
+    const missing = ondemand.missing(pointer);
+    if (missing.length && (await ondemand.prepare({ ref: req.get('ref'), treeish: req.get('treeish') }))) {
+      if (req.get('can-delay') === '1') {
+        ondemand.delay(pathname, req.get('blob'), pointer, missing);
+        await writer.text('status=delayed');
+        await writer.flush();
+        return;
+      }
+      const err = await ondemand.fetchNow(missing);
+      if (err) {
+        ondemand.report(pathname, err, false);
+        await writer.text('status=error');
+        await writer.flush();
+        return;
+      }
     }
-    await writer.flush();
-    await writer.flush();
+    await sendModel(ctx, writer, pathname, pointer);
   } finally {
     if (input.path) fs.rmSync(input.path, { force: true });
   }
 }
 
 const READ_AHEAD_FROM = 16 * 1024 * 1024;
+
+/** Streams the rebuilt model; a chunk that turns out missing or corrupt ends the file with an error. */
+async function sendModel(ctx: SmudgeContext, writer: PktWriter, pathname: string, pointer: Pointer): Promise<void> {
+  await writer.text('status=success');
+  await writer.flush();
+  try {
+    // Large models decode ahead in a worker; for small ones a round trip per chunk costs more than it saves.
+    const pieces = pointer.size >= READ_AHEAD_FROM ? reconstructAhead((prefetch ??= new PrefetchReader(ctx.repo.store)), pointer) : reconstruct(ctx.repo.store, pointer);
+    for await (const piece of pieces) await writer.packet(piece);
+  } catch (e) {
+    report(pathname, isMgitError(e) ? withHint(e, ctx.ondemand.unavailableReason) : e);
+    await writer.flush();
+    await writer.text('status=error');
+    await writer.flush();
+    return;
+  }
+  await writer.flush();
+  await writer.flush();
+}
+
+/** A delayed file's pointer, read again by its blob id when git asks for the file the second time. */
+async function readPointerBlob(repo: Repo, blob: string): Promise<Pointer> {
+  catFile ??= new CatFile(repo.paths.top);
+  const obj = await catFile.read(blob, MAX_POINTER_BYTES);
+  if (!obj.data) throw new Error(`cannot read blob ${blob} again`);
+  return parsePointer(obj.data);
+}
 
 let catFile: CatFile | undefined;
 let prefetch: PrefetchReader | undefined;
@@ -186,8 +250,10 @@ class Content {
   }
 }
 
-function withHint(e: Error & { code?: string }): Error {
-  if (e.code === 'ECHUNKMISSING' || e.code === 'ECHUNKCORRUPT') {
+function withHint(e: Error & { code?: string }, noStorage?: string): Error {
+  if (e.code === 'ECHUNKMISSING' && noStorage) {
+    e.message += `, and it cannot be downloaded: ${noStorage}. To check out the pointer only, set GIT_MGIT_SKIP_SMUDGE=1`;
+  } else if (e.code === 'ECHUNKMISSING' || e.code === 'ECHUNKCORRUPT') {
     e.message += '; if the model came from another repository, its chunks must be copied from there. To check out the pointer only, set GIT_MGIT_SKIP_SMUDGE=1; `git mgit fsck` lists every damaged model';
   }
   return e;

@@ -74,16 +74,20 @@ export function gitPath(name: string, cwd?: string): string {
   return path.resolve(cwd ?? process.cwd(), p);
 }
 
-export type ConfigScope = 'global' | 'local' | 'system' | 'worktree' | { file: string };
+/** Where a setting is read or written: git's scopes, a config-format file, or a blob (`<rev>:<path>`). */
+export type ConfigScope = 'global' | 'local' | 'system' | 'worktree' | { file: string } | { blob: string };
 
 function scopeArgs(scope?: ConfigScope): string[] {
   if (!scope) return [];
-  if (typeof scope === 'object') return ['--file', scope.file];
+  if (typeof scope === 'object') return 'file' in scope ? ['--file', scope.file] : ['--blob', scope.blob];
   return [`--${scope}`];
 }
 
-export function configGet(key: string, opts: { cwd?: string; scope?: ConfigScope } = {}): string | undefined {
-  const r = git(['config', ...scopeArgs(opts.scope), '--get', key], { cwd: opts.cwd, okStatus: [1] });
+export function configGet(key: string, opts: { cwd?: string; scope?: ConfigScope; type?: 'bool' | 'int' | 'path' } = {}): string | undefined {
+  const type = opts.type ? [`--type=${opts.type}`] : [];
+  // 1: unset; 128 for a blob scope: the file does not exist at that revision (both mean "not set")
+  const okStatus = typeof opts.scope === 'object' && 'blob' in opts.scope ? [1, 128] : [1];
+  const r = git(['config', ...scopeArgs(opts.scope), ...type, '--get', key], { cwd: opts.cwd, okStatus });
   return r.status === 0 ? r.stdout.toString('utf8').replace(/\n$/, '') : undefined;
 }
 

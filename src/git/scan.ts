@@ -97,3 +97,22 @@ export async function indexPointers(cwd?: string): Promise<FoundPointer[]> {
   }
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
+
+/** Blobs in a revision's tree (`git ls-tree -r`), optionally only under some paths. */
+export function treeBlobs(rev: string, paths: string[] = [], cwd?: string): { oid: string; path: string }[] {
+  return gitZ(['ls-tree', '-r', '-z', '--full-tree', rev, '--', ...paths], { cwd }).flatMap((rec) => {
+    const tab = rec.indexOf('\t');
+    const [, type, oid] = rec.slice(0, tab).split(' ');
+    return type === 'blob' ? [{ oid, path: rec.slice(tab + 1) }] : [];
+  });
+}
+
+/** Models in a revision's tree, as pointers. */
+export async function treePointers(rev: string, paths: string[] = [], cwd?: string): Promise<FoundPointer[]> {
+  const blobs = treeBlobs(rev, paths, cwd);
+  const byOid = new Map<string, string[]>();
+  for (const b of blobs) byOid.set(b.oid, [...(byOid.get(b.oid) ?? []), b.path]);
+  const out: FoundPointer[] = [];
+  for await (const fp of pointersIn(blobs, cwd)) for (const p of byOid.get(fp.oid) ?? []) out.push({ ...fp, path: p });
+  return out;
+}

@@ -1,6 +1,6 @@
 // What each git hook does, behind `git mgit hook <name>`. The installer writes a script for every hook
 // named here. Hooks that have nothing to do yet still get installed so that clones carry them when
-// later features (model tests on commit, chunk upload on push) start using them.
+// later features (model tests on commit) start using them.
 
 import { errorMessage } from '../errors.js';
 import { configBool } from '../git/git.js';
@@ -33,11 +33,15 @@ const handlers: Record<HookName, Handler> = {
     }
     return 0;
   },
-  // Chunk upload to shared storage runs here for plain remotes once storage exists. Lineage goes
-  // along with every push to a plain remote (mgit:: remotes carry it in the remote helper).
+  // Plain remotes: upload the pushed commits' chunks to shared storage before git moves any ref, and
+  // refuse the push when that fails; then lineage goes along (never failing the push). mgit:: remotes
+  // do both inside the remote helper (the hook script does not even start Node for them).
   'pre-push': async (ctx) => {
-    await ctx.stdin(); // consume git's ref list so git never sees a broken pipe
+    const input = (await ctx.stdin()).toString('utf8'); // always consume git's ref list
     const [remote, url] = ctx.args;
+    const { prePush } = await import('../remote/pre-push.js');
+    const status = await prePush(ctx.args, input);
+    if (status !== 0) return status;
     if (remote) {
       const warn = (msg: string) => process.stderr.write(`mgit: warning: ${msg}\n`);
       try {

@@ -16,13 +16,20 @@ const CHAINED = '.mgit-chained';
 const STDIN_HOOKS = new Set(['pre-push', 'post-rewrite', 'reference-transaction']);
 
 export function hookScript(name: string): string {
+  // Without mgit a push would send pointers whose chunks never reach shared storage: pre-push stops
+  // (as git-lfs's does); the other hooks only warn.
+  const missing =
+    name === 'pre-push'
+      ? `  echo >&2 "mgit: git-mgit is not on PATH, so the models' chunks cannot be uploaded before this push: install mgit, push with --no-verify to send pointers only, or delete $0"
+  exit 2`
+      : `  echo >&2 "mgit: git-mgit is not on PATH, so its ${name} hook is skipped (install mgit, or run git mgit uninstall)"
+  if [ -x "$0${CHAINED}" ]; then exec "$0${CHAINED}" "$@"; fi
+  exit 0`;
   const head = `#!/bin/sh
 ${HOOK_MARKER} installed by \`git mgit install\`; \`git mgit uninstall\` removes it.
 # A ${name} hook that was here before mgit moved to ${name}${CHAINED} and still runs first.
 if ! command -v git-mgit >/dev/null 2>&1; then
-  echo >&2 "mgit: git-mgit is not on PATH, so its ${name} hook is skipped (install mgit, or run git mgit uninstall)"
-  if [ -x "$0${CHAINED}" ]; then exec "$0${CHAINED}" "$@"; fi
-  exit 0
+${missing}
 fi
 `;
   const guard = (HOOK_GUARDS as Record<string, string | undefined>)[name];
@@ -32,11 +39,13 @@ fi
 ${run}
 `;
   }
+  // For mgit:: remotes the remote helper uploads the chunks: skip starting Node for nothing.
+  const skip = name === 'pre-push' ? 'case "$2" in mgit::*) exit 0 ;; esac\n' : '';
   return `${head}input=$(mktemp) || exit 1
 trap 'rm -f "$input"' EXIT
 cat > "$input"
 if [ -x "$0${CHAINED}" ]; then "$0${CHAINED}" "$@" < "$input" || exit $?; fi
-git mgit hook ${name} "$@" < "$input"
+${skip}git mgit hook ${name} "$@" < "$input"
 `;
 }
 
