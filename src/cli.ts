@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { isMgitError } from './errors.js';
 
-const COMMANDS = ['install', 'uninstall', 'track', 'untrack', 'ls-files', 'checkout', 'fsck', 'repack', 'gc', 'stats', 'diff', 'resolve', 'lineage', 'log-lineage', 'trust', 'test', 'bisect', 'clean', 'smudge', 'version'];
+const COMMANDS = ['install', 'uninstall', 'track', 'untrack', 'ls-files', 'checkout', 'fsck', 'repack', 'gc', 'stats', 'diff', 'resolve', 'lineage', 'log-lineage', 'trust', 'test', 'bisect', 'cascade', 'clean', 'smudge', 'version'];
 
 export async function main(argv: string[]): Promise<number> {
   try {
