@@ -5,6 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { TestRepo } from './helpers/git-repo.js';
 import { finetuned, mlpWith } from './helpers/lineage-models.js';
 import { mlpTensors, seededFloats } from './helpers/onnx-builder.js';
@@ -98,4 +99,24 @@ test('cascade: task-vector and command recipes, tests, lineage to new parents, f
   for (const p of ['ft_a', 'grand', 'ft_cmd']) assert.ok(records.includes(step(p).newVersion!), `edge of ${p}`);
   const edges = JSON.parse(repo.mgit('log-lineage', 'models/grand.onnx', '--json')) as unknown;
   assert.ok(JSON.stringify(edges).includes(step('ft_a').newVersion!));
+});
+
+test('cascade never runs an untrusted creation command', () => {
+  const repo = TestRepo.create();
+  const base = mlpTensors({ seed: 1, ...opts });
+  repo.write('models/base.onnx', mlpWith(base, opts));
+  repo.write('models/q.onnx', mlpWith(finetuned(base, 3), opts));
+  repo.write('marker.mjs', "import fs from 'node:fs';\nfs.writeFileSync('ran', '');\n");
+  repo.commitAll('family');
+  repo.mgit('lineage', 'add', 'models/q.onnx', '--parent', 'models/base.onnx', '--relation', 'quantize', '--command', `${process.execPath} marker.mjs {parent} {child}`);
+  repo.mgit('trust', '--all', '--revoke');
+  repo.write('models/base.onnx', mlpWith(finetuned(base, 9), opts));
+  repo.commitAll('new base');
+  const r = repo.tryMgit('cascade', 'models/base.onnx', '--no-commit', '--json');
+  const out = JSON.parse(r.stdout) as { steps: Step[] };
+  assert.equal(out.steps.length, 1);
+  assert.equal(out.steps[0].status, 'skipped');
+  assert.match(out.steps[0].detail, /creation command is not trusted here \(git mgit trust [0-9a-f]{12}\)/);
+  assert.equal(fs.existsSync(repo.path('ran')), false);
+  assert.equal(repo.status(), '');
 });

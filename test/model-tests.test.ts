@@ -170,3 +170,20 @@ test('descendants of a changed model are reported stale (mgit.testDownstream)', 
   const down = JSON.parse(repo.mgit('test', '--downstream', 'models/base.onnx', '--json')) as { path: string }[];
   assert.deepEqual(down.map((d) => d.path), ['models/base.onnx']);
 });
+
+test('{parent} is the file of the primary lineage parent version', () => {
+  const repo = TestRepo.create();
+  repo.write('models/base.onnx', good());
+  repo.write('models/child.onnx', retrained());
+  repo.commitAll('family');
+  repo.mgit('lineage', 'add', 'models/child.onnx', '--parent', 'models/base.onnx', '--relation', 'finetune');
+  repo.write('cmp.mjs', `import fs from 'node:fs';
+const [model, parent] = process.argv.slice(2);
+console.log('parent=' + (parent ? fs.statSync(parent).size : 'none'));
+process.exit(parent && !fs.readFileSync(model).equals(fs.readFileSync(parent)) ? 0 : 1);
+`);
+  repo.mgit('test', 'add', '--name', 'vs-parent', '--model', 'models/child.onnx', '--', process.execPath, 'cmp.mjs', '{model}', '{parent}');
+  const out = JSON.parse(repo.mgit('test', 'models/child.onnx', '--json')) as { status: string; detail: string }[];
+  assert.equal(out[0].status, 'pass', out[0].detail);
+  assert.equal(out[0].detail, `parent=${good().length}`);
+});

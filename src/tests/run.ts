@@ -99,18 +99,41 @@ export class Materializer {
 export interface RunOptions {
   /** parallel tests; default: the core count */
   jobs?: number;
-  /** the file of a version's primary lineage parent, for {parent}; undefined when it has none */
-  parentFile?: (target: Target, version: string) => string | undefined;
+}
+
+/** The blob of a version's primary lineage parent, for {parent}: loaded once per run, only when asked. */
+class Parents {
+  private loaded?: Promise<{ parentOf: (v: string) => string | undefined; blobOf: (v: string) => { path: string; blob: string } | undefined }>;
+  constructor(private readonly repo: Repo) {}
+  async target(version: string): Promise<Target | undefined> {
+    this.loaded ??= (async () => {
+      const { loadGraph } = await import('../lineage/ref.js');
+      const { scanModels } = await import('../lineage/versions.js');
+      const graph = loadGraph(this.repo);
+      const history = await scanModels(this.repo);
+      return {
+        parentOf: (v: string) => graph.parentsOf(v)[0],
+        blobOf: (v: string) => {
+          const occ = history.byVersion.get(v)?.[0]?.occ;
+          return occ ? { path: occ.path, blob: occ.blob } : undefined;
+        },
+      };
+    })();
+    const l = await this.loaded;
+    const p = l.parentOf(version);
+    return p ? l.blobOf(p) : undefined;
+  }
 }
 
 export async function runTests(repo: Repo, pairs: { target: Target; test: TestDef }[], opts: RunOptions = {}): Promise<TestResult[]> {
   const mat = new Materializer(repo);
+  const parents = new Parents(repo);
   try {
     const results: TestResult[] = new Array(pairs.length);
     let next = 0;
     const jobs = Math.max(1, Math.min(opts.jobs ?? os.availableParallelism(), pairs.length));
     const worker = async () => {
-      for (let i = next++; i < pairs.length; i = next++) results[i] = await runOne(repo, mat, pairs[i].target, pairs[i].test, opts);
+      for (let i = next++; i < pairs.length; i = next++) results[i] = await runOne(repo, mat, parents, pairs[i].target, pairs[i].test);
     };
     await Promise.all(Array.from({ length: jobs }, worker));
     return results;
@@ -119,7 +142,7 @@ export async function runTests(repo: Repo, pairs: { target: Target; test: TestDe
   }
 }
 
-async function runOne(repo: Repo, mat: Materializer, target: Target, test: TestDef, opts: RunOptions): Promise<TestResult> {
+async function runOne(repo: Repo, mat: Materializer, parents: Parents, target: Target, test: TestDef): Promise<TestResult> {
   const start = process.hrtime.bigint();
   const base = { test: test.name, kind: test.kind, path: target.path, version: '' };
   const done = (status: Status, metrics: Record<string, number>, detail: string): TestResult => ({
@@ -140,8 +163,12 @@ async function runOne(repo: Repo, mat: Materializer, target: Target, test: TestD
   const top = repo.top;
   try {
     if (test.kind === 'command') {
-      const parent = test.command!.some((a) => a.includes('{parent}')) ? opts.parentFile?.(target, model.version) : undefined;
-      return await runCommand(test.command!, { model: model.file, path: target.path, parent: parent ?? '' }, top, timeout, done);
+      let parent = '';
+      if (test.command!.some((a) => a.includes('{parent}'))) {
+        const pt = await parents.target(model.version);
+        if (pt) parent = mat.get(pt).file;
+      }
+      return await runCommand(test.command!, { model: model.file, path: target.path, parent }, top, timeout, done);
     }
     const file = path.resolve(top, test.file!);
     const work: Promise<BuiltinOutcome> = test.kind === 'golden' ? runGolden(model.file, file, test.tolerance) : runAccuracy(model.file, file, test.threshold!);
