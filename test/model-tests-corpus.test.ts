@@ -16,6 +16,7 @@ const MODELS = ['base_v2', 'ft_parity_probe', 'ft_lt5_partial', 'ft_rot90_full',
 
 interface Node {
   file: string;
+  sha256: Record<string, string>;
   eval: { task: string; acc_onnx: number };
 }
 
@@ -79,4 +80,58 @@ test('digits: every model passes an accuracy test at its recorded accuracy; corr
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /FAIL {2}acc-digits10 {2}models\/base_v2\.onnx .*\n {6}accuracy 0\.\d+ < threshold/);
   assert.match(bad.stderr, /commit refused/);
+});
+
+test('digits cascade: a new base re-creates the fine-tunes (task-vector and a command), tests them, a failing child stops its subtree', { skip }, () => {
+  const dir = path.join(corpus!, 'digits');
+  const lin = JSON.parse(fs.readFileSync(path.join(dir, 'lineage.json'), 'utf8')) as { nodes: Record<string, Node> };
+  const ts = JSON.parse(fs.readFileSync(path.join(dir, 'testset.json'), 'utf8')) as { shape: number[]; X_digits10: number[]; y_digits10: number[] };
+  const repo = TestRepo.create();
+  const kids = ['ft_lt5_partial', 'ft_inverted_lora', 'ft_parity_probe', 'ft_rot90_full', 'ft_rot90_full_b', 'merge_soup_rot90', 'quant_fp16'];
+  const at = (m: string) => `models/${m}.onnx`;
+  repo.write(at('base'), fs.readFileSync(path.join(dir, 'base_v2.onnx')));
+  for (const k of kids) repo.write(at(k), fs.readFileSync(path.join(dir, lin.nodes[k].file)));
+  // the "quantizer": the parent with a doc_string added (a real one would convert it)
+  repo.write('make.mjs', "import fs from 'node:fs';\nconst [p, c] = process.argv.slice(2);\nfs.writeFileSync(c, Buffer.concat([fs.readFileSync(p), Buffer.from([0x32, 8]), Buffer.from('cascaded')]));\n");
+  const tasks = new Set(kids.map((k) => lin.nodes[k].eval.task));
+  for (const task of tasks) {
+    repo.write(`tests/${task}.json`, JSON.stringify(taskDataset(ts, task)));
+    const models = kids.filter((k) => lin.nodes[k].eval.task === task && k !== 'ft_rot90_full');
+    if (models.length) repo.mgit('test', 'add', '--name', `acc-${task}`, ...models.flatMap((m) => ['--model', at(m)]), '--accuracy', `tests/${task}.json`, '--threshold', '0.9');
+  }
+  // a test ft_rot90_full (0.94 recorded) cannot pass: its re-creation fails, so the merge below it stops
+  repo.mgit('test', 'add', '--name', 'acc-rot90-strict', '--model', at('ft_rot90_full'), '--accuracy', 'tests/rot90.json', '--threshold', '1');
+  repo.git('add', '-A');
+  repo.git('commit', '-q', '--no-verify', '-m', 'digits family');
+  for (const k of ['ft_lt5_partial', 'ft_inverted_lora', 'ft_parity_probe', 'ft_rot90_full', 'ft_rot90_full_b']) repo.mgit('lineage', 'add', at(k), '--parent', at('base'), '--relation', 'finetune');
+  repo.mgit('lineage', 'add', at('merge_soup_rot90'), '--parent', at('ft_rot90_full'), '--parent', at('ft_rot90_full_b'), '--relation', 'merge');
+  repo.mgit('lineage', 'add', at('quant_fp16'), '--parent', at('base'), '--relation', 'quantize', '--command', `${process.execPath} make.mjs {parent} {child}`);
+  // the new base version
+  repo.write(at('base'), fs.readFileSync(path.join(dir, 'base_v3.onnx')));
+  repo.git('commit', '-q', '--no-verify', '-am', 'base v3');
+  const r = repo.tryMgit('cascade', at('base'), '--json');
+  assert.equal(r.status, 1, r.stderr);
+  const out = JSON.parse(r.stdout) as { commit?: string; steps: { path: string; recipe: string; status: string; detail: string; newVersion?: string; parents: string[]; tests: { test: string; status: string; metrics: { accuracy?: number } }[] }[] };
+  const step = (k: string) => out.steps.find((s) => s.path === at(k))!;
+  for (const k of ['ft_lt5_partial', 'ft_inverted_lora', 'ft_parity_probe', 'ft_rot90_full_b']) {
+    const s = step(k);
+    assert.equal(s.status, 'updated', `${k}: ${s.detail}`);
+    assert.equal(s.recipe, 'task-vector');
+    assert.equal(s.tests.length, 1);
+    assert.equal(s.tests[0].status, 'pass');
+    process.stderr.write(`${k}: task-vector on base_v3, accuracy ${s.tests[0].metrics.accuracy} (recorded on base_v2: ${lin.nodes[k].eval.acc_onnx})\n`);
+  }
+  assert.equal(step('quant_fp16').recipe, 'command');
+  assert.equal(step('quant_fp16').status, 'updated', step('quant_fp16').detail);
+  assert.equal(step('ft_rot90_full').status, 'failed');
+  assert.match(step('ft_rot90_full').detail, /tests failed: acc-rot90-strict \(accuracy 0\.\d+ < threshold 1/);
+  assert.equal(step('merge_soup_rot90').status, 'skipped');
+  // committed: the updated models, with lineage edges to base_v3
+  assert.ok(out.commit);
+  const changed = repo.git('diff', '--name-only', 'HEAD~1', 'HEAD').trim().split('\n').sort();
+  assert.deepEqual(changed, ['ft_inverted_lora', 'ft_lt5_partial', 'ft_parity_probe', 'ft_rot90_full_b', 'quant_fp16'].map(at));
+  const v3 = lin.nodes.base_v3.sha256;
+  for (const k of ['ft_lt5_partial', 'quant_fp16']) assert.deepEqual(step(k).parents, [v3['base_v3.onnx']]);
+  const records = repo.git('ls-tree', '-r', '--name-only', 'refs/mgit/lineage');
+  for (const k of ['ft_lt5_partial', 'ft_parity_probe', 'quant_fp16']) assert.ok(records.includes(step(k).newVersion!));
 });

@@ -182,7 +182,7 @@ async function recreate(
       const oldP = await pointerOf(edge.parents[changed]);
       const newP = await pointerOf(newParents[changed]);
       const child = await pointerOf(m.version);
-      const o = mergeModels(repo.store, new PointerSource('old parent', oldP, repo.store), new PointerSource('child', child, repo.store), new PointerSource('new parent', newP, repo.store), 'task-arithmetic');
+      const o = mergeModels(repo.store, new PointerSource('old parent', oldP, repo.store), new PointerSource('child', child, repo.store), new PointerSource('new parent', newP, repo.store), 'task-arithmetic', { restructured: 'keep' });
       if (o.status !== 'clean' || !o.pointer) {
         step.detail = `task-vector cannot re-apply the child's changes: ${o.conflicts.slice(0, 3).map((c) => `${c.name} (${c.detail ?? c.reason})`).join(', ')}`;
         return step;
