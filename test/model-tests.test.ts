@@ -169,6 +169,13 @@ test('descendants of a changed model are reported stale (mgit.testDownstream)', 
   assert.match(r.stderr, /STALE models\/grandchild\.onnx/);
   const down = JSON.parse(repo.mgit('test', '--downstream', 'models/base.onnx', '--json')) as { path: string }[];
   assert.deepEqual(down.map((d) => d.path), ['models/base.onnx']);
+  // stale descendants block only when configured
+  repo.git('config', 'mgit.testStaleBlocks', 'true');
+  repo.git('reset', '-q', '--hard', 'HEAD~1');
+  repo.write('models/base.onnx', retrained());
+  r = repo.tryGit('commit', '-a', '-q', '-m', 'retrain base again');
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /stale and mgit\.testStaleBlocks is set: commit refused/);
 });
 
 test('{parent} is the file of the primary lineage parent version', () => {
@@ -186,4 +193,17 @@ process.exit(parent && !fs.readFileSync(model).equals(fs.readFileSync(parent)) ?
   const out = JSON.parse(repo.mgit('test', 'models/child.onnx', '--json')) as { status: string; detail: string }[];
   assert.equal(out[0].status, 'pass', out[0].detail);
   assert.equal(out[0].detail, `parent=${good().length}`);
+});
+
+test('a test that runs too long is stopped and fails', () => {
+  const repo = TestRepo.create();
+  repo.write('m.onnx', good());
+  repo.write('slow.mjs', 'setTimeout(() => {}, 60000);\n');
+  repo.mgit('test', 'add', '--name', 'slow', '--model', '*.onnx', '--timeout', '1', '--', process.execPath, 'slow.mjs', '{model}');
+  repo.git('add', '-A');
+  const start = Date.now();
+  const r = repo.tryGit('commit', '-q', '-m', 'slow');
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /TIMEOUT {2}slow {2}m\.onnx .*\n {6}stopped after 1s/);
+  assert.ok(Date.now() - start < 30000);
 });

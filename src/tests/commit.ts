@@ -6,7 +6,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { configGet } from '../git/git.js';
+import { configBool, configGet } from '../git/git.js';
 import { appendNote, indexTree, stagedChanges } from '../git/staged.js';
 import { revParse, treeOf } from '../git/plumbing.js';
 import type { Repo } from '../repo.js';
@@ -56,13 +56,17 @@ export async function preCommit(repo: Repo): Promise<PreCommitOutcome> {
   if (results.length) lines.push(formatResults(results));
   for (const s of stale) lines.push(`STALE ${s.path}: its lineage parent ${s.from} changed (git mgit cascade ${s.from} re-creates it)`);
   if (failed.length) lines.push(`mgit: ${failed.length} of ${results.length} model test(s) failed: commit refused (fix the model, or git commit --no-verify to skip tests)`);
+  // mgit.testStaleBlocks: stale descendants refuse the commit too (re-create them first, or commit them together)
+  const staleBlocks = stale.length > 0 && configBool('mgit.testStaleBlocks', false);
+  if (staleBlocks) lines.push(`mgit: ${stale.length} model(s) downstream are stale and mgit.testStaleBlocks is set: commit refused (git mgit cascade, or git commit --no-verify)`);
   if (results.length || stale.length) {
     fs.mkdirSync(path.dirname(pending), { recursive: true });
     const p: Pending = { tree: indexTree(), results, stale };
     fs.writeFileSync(pending, JSON.stringify(p));
   }
-  if (failed.length) fs.rmSync(pending, { force: true });
-  return { results, stale, blocked: failed.length > 0, report: lines.join('\n') };
+  const blocked = failed.length > 0 || staleBlocks;
+  if (blocked) fs.rmSync(pending, { force: true });
+  return { results, stale, blocked, report: lines.join('\n') };
 }
 
 /** Writes pre-commit's results as a note on HEAD, when they were measured on HEAD's tree. */
