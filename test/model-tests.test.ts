@@ -207,3 +207,23 @@ test('a test that runs too long is stopped and fails', () => {
   assert.match(r.stderr, /TIMEOUT {2}slow {2}m\.onnx .*\n {6}stopped after 1s/);
   assert.ok(Date.now() - start < 30000);
 });
+
+test('tests keyed by model type (lineage meta model_type) apply to new versions of such models', () => {
+  const repo = TestRepo.create();
+  repo.write('models/base.onnx', good());
+  repo.write('models/clf.onnx', retrained());
+  repo.commitAll('family');
+  repo.mgit('lineage', 'add', 'models/clf.onnx', '--parent', 'models/base.onnx', '--relation', 'finetune', '--meta', 'model_type=classifier');
+  repo.write('ok.mjs', "console.log('checked ' + process.argv[3]);\n");
+  repo.mgit('test', 'add', '--name', 'clf', '--type', 'classifier', '--', process.execPath, 'ok.mjs', '{model}', '{path}');
+  assert.match(repo.mgit('test', 'list'), /^clf\tcommand\ttype:classifier$/m);
+  const all = JSON.parse(repo.mgit('test', '--all', '--json')) as { path: string }[];
+  assert.deepEqual(all.map((r) => r.path), ['models/clf.onnx']);
+  // a new, staged version has no edges yet: the type of the version in HEAD applies
+  repo.write('models/clf.onnx', corrupted());
+  repo.write('models/base.onnx', build(mlp(4)));
+  const r = repo.tryGit('commit', '-a', '-q', '-m', 'retrain');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /PASS {2}clf {2}models\/clf\.onnx/);
+  assert.doesNotMatch(r.stderr, /models\/base\.onnx \(/);
+});

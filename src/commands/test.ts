@@ -18,7 +18,8 @@ import { indexBlobs } from '../git/scan.js';
 
 interface AddOpts {
   name: string;
-  model: string[];
+  model?: string[];
+  type?: string[];
   golden?: string;
   tolerance?: string;
   record?: string;
@@ -55,7 +56,8 @@ export function register(program: Command): void {
     .command('add')
     .description('register a test: a command (after --) with {model} {parent} {path}, or --golden / --accuracy')
     .requiredOption('--name <name>', 'test name')
-    .requiredOption('--model <glob>', 'model path pattern (repeatable)', collect)
+    .option('--model <glob>', 'model path pattern (repeatable)', collect)
+    .option('--type <model-type>', 'model type from lineage metadata (meta model_type=...; repeatable)', collect)
     .option('--golden <file>', 'built-in golden test: JSON inputs and expected outputs')
     .option('--tolerance <x>', 'golden: largest allowed absolute difference', '1e-4')
     .option('--record <model>', 'golden: fill the expected outputs by running this model file')
@@ -71,7 +73,7 @@ export function register(program: Command): void {
     .action((opts: { json?: boolean }) => {
       const reg = loadRegistry(Repo.require().top);
       if (opts.json) process.stdout.write(JSON.stringify(reg.tests, null, 2) + '\n');
-      else for (const t of reg.tests) process.stdout.write(`${t.name}\t${t.kind}\t${t.models.join(' ')}\n`);
+      else for (const t of reg.tests) process.stdout.write(`${t.name}\t${t.kind}\t${[...(t.models ?? []), ...(t.types ?? []).map((x) => `type:${x}`)].join(' ')}\n`);
     });
   cmd
     .command('show')
@@ -83,15 +85,17 @@ export function register(program: Command): void {
 
 async function addCmd(command: string[], opts: AddOpts): Promise<void> {
   const repo = Repo.require();
+  if (!opts.model?.length && !opts.type?.length) throw new UsageError('say which models the test is for: --model <glob> and/or --type <model-type>');
   const kinds = [command.length > 0, !!opts.golden, !!opts.accuracy].filter(Boolean).length;
   if (kinds !== 1) throw new UsageError('give exactly one of: a command after --, --golden <file>, --accuracy <file>');
   const rel = (f: string) => path.relative(repo.top, path.resolve(f)).split(path.sep).join('/');
+  const which = { ...(opts.model?.length ? { models: opts.model } : {}), ...(opts.type?.length ? { types: opts.type } : {}) };
   let def: TestDef;
-  if (command.length) def = { name: opts.name, models: opts.model, kind: 'command', command };
-  else if (opts.golden) def = { name: opts.name, models: opts.model, kind: 'golden', file: rel(opts.golden), tolerance: Number(opts.tolerance) };
+  if (command.length) def = { name: opts.name, ...which, kind: 'command', command };
+  else if (opts.golden) def = { name: opts.name, ...which, kind: 'golden', file: rel(opts.golden), tolerance: Number(opts.tolerance) };
   else {
     if (opts.threshold === undefined) throw new UsageError('--accuracy needs --threshold');
-    def = { name: opts.name, models: opts.model, kind: 'accuracy', file: rel(opts.accuracy!), threshold: Number(opts.threshold) };
+    def = { name: opts.name, ...which, kind: 'accuracy', file: rel(opts.accuracy!), threshold: Number(opts.threshold) };
   }
   if (opts.timeout !== undefined) def.timeout = Number(opts.timeout);
   if (def.file && !fs.existsSync(path.join(repo.top, def.file))) throw new MgitError('ETESTFILE', `${def.file} does not exist`);
@@ -123,15 +127,15 @@ async function runCmd(paths: string[], opts: RunOpts): Promise<void> {
   let targets: Target[];
   if (opts.staged) {
     const staged = stagedChanges();
-    targets = indexTargets(reg, chosen).filter((t) => chosen || staged.some((s) => s.path === t.path));
+    targets = indexTargets(repo, reg, chosen).filter((t) => chosen || staged.some((s) => s.path === t.path));
   } else {
-    targets = indexTargets(reg, chosen).map((t) => ({ path: t.path, file: path.join(repo.top, t.path) }));
+    targets = indexTargets(repo, reg, chosen).map((t) => ({ path: t.path, file: path.join(repo.top, t.path) }));
     for (const t of targets) if (!fs.existsSync(t.file!)) throw new MgitError('ENOENT', `${t.path} is not in the work tree`);
   }
   if (chosen) {
     for (const p of chosen) if (!targets.some((t) => t.path === p)) throw new MgitError('ENOENT', `${p} is not a model in the index`);
   }
-  const pairs = pairsFor(reg, targets, opts.test);
+  const pairs = pairsFor(repo, reg, targets, opts.test);
   if (pairs.length === 0) throw new MgitError('ENOTESTS', 'no registered test applies to the chosen models');
   const results = await runTests(repo, pairs, { jobs: opts.jobs ? Number(opts.jobs) : undefined });
   if (opts.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');

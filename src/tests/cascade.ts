@@ -30,7 +30,7 @@ import { PointerSource } from '../model/source.js';
 import type { Repo } from '../repo.js';
 import { loadRegistry, testsFor } from './registry.js';
 import { runTests, type TestResult } from './run.js';
-import { versionsOf } from './select.js';
+import { typesOf, versionsOf } from './select.js';
 
 const TASK_VECTOR_RELATIONS = new Set(['finetune', 'adapter', 'merge', 'version']);
 
@@ -107,7 +107,7 @@ export async function cascade(repo: Repo, rootPath: string, log: (s: string) => 
           log(`skip   ${m.path}: a parent failed`);
           continue;
         }
-        const step = await recreate(repo, m, edge, renewed, pointerOf, tmp, reg.tests.length ? testsFor(reg, m.path) : []);
+        const step = await recreate(repo, m, edge, renewed, pointerOf, tmp, reg.tests.length ? testsFor(reg, m.path, typesOf(repo, reg, [{ path: m.path, blob: m.blob }]).get(m.path)) : []);
         steps.push(step);
         log(`${step.status === 'updated' ? 'update' : 'FAIL  '} ${m.path} (${step.recipe}): ${step.detail}`);
         if (step.status === 'updated') renewed.set(m.version, step.newVersion!);

@@ -40,7 +40,7 @@ export async function preCommit(repo: Repo): Promise<PreCommitOutcome> {
   if (reg.tests.length === 0) return { results: [], stale: [], blocked: false, report: '' };
   const changes = stagedChanges();
   const targets = changes.map((c) => ({ path: c.path, blob: c.blob }));
-  const pairs = pairsFor(reg, targets);
+  const pairs = pairsFor(repo, reg, targets);
   const results = pairs.length ? await runTests(repo, pairs) : [];
 
   const mode = downstreamMode(configGet('mgit.testDownstream'));

@@ -13,7 +13,9 @@ export type TestKind = 'command' | 'golden' | 'accuracy';
 export interface TestDef {
   name: string;
   /** model path patterns, relative to the top of the work tree: `*` within a folder, `**` across, `?` one char */
-  models: string[];
+  models?: string[];
+  /** model types: the test applies to versions whose lineage edges say `meta.model_type` is one of these */
+  types?: string[];
   kind: TestKind;
   /** kind command: the argument vector; {model}, {parent}, {path} stand for whole arguments */
   command?: string[];
@@ -64,7 +66,9 @@ export function parseRegistry(text: string): Registry {
 export function checkDef(t: TestDef): void {
   const bad = (why: string) => new MgitError('ETESTREG', `${REGISTRY_FILE}: test ${JSON.stringify(t?.name)}: ${why}`);
   if (!t || typeof t.name !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(t.name)) throw bad('name must be letters, digits, _ . -');
-  if (!Array.isArray(t.models) || t.models.length === 0 || t.models.some((m) => typeof m !== 'string')) throw bad('models must be a non-empty list of patterns');
+  const list = (v: unknown) => v === undefined || (Array.isArray(v) && v.every((m) => typeof m === 'string'));
+  if (!list(t.models) || !list(t.types)) throw bad('models and types must be lists of strings');
+  if (!t.models?.length && !t.types?.length) throw bad('give model path patterns (models) or model types (types)');
   if (t.kind === 'command') {
     if (!Array.isArray(t.command) || t.command.length === 0 || t.command.some((a) => typeof a !== 'string')) throw bad('command must be a non-empty argument list');
   } else if (t.kind === 'golden' || t.kind === 'accuracy') {
@@ -110,9 +114,13 @@ export function globRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-/** The tests that apply to a model path (repository-relative, forward slashes). */
-export function testsFor(reg: Registry, modelPath: string): TestDef[] {
-  return reg.tests.filter((t) => t.models.some((g) => globRegExp(g).test(modelPath)));
+/** The tests that apply to a model path (repository-relative, forward slashes) of the given model types. */
+export function testsFor(reg: Registry, modelPath: string, types: ReadonlySet<string> = new Set()): TestDef[] {
+  return reg.tests.filter((t) => (t.models ?? []).some((g) => globRegExp(g).test(modelPath)) || (t.types ?? []).some((x) => types.has(x)));
+}
+
+export function usesTypes(reg: Registry): boolean {
+  return reg.tests.some((t) => t.types?.length);
 }
 
 export function findTest(reg: Registry, name: string): TestDef {

@@ -7,7 +7,8 @@ import { indexBlobs } from '../git/scan.js';
 import { LineageGraph } from '../lineage/graph.js';
 import { loadGraph } from '../lineage/ref.js';
 import type { Repo } from '../repo.js';
-import { testsFor, type Registry, type TestDef } from './registry.js';
+import { testsFor, usesTypes, type Registry, type TestDef } from './registry.js';
+import { revParse } from '../git/plumbing.js';
 import type { Target } from './run.js';
 
 export type Downstream = 'none' | 'direct' | 'all';
@@ -32,16 +33,46 @@ export function versionsOf(blobs: string[]): Map<string, string> {
   return out;
 }
 
-/** Every test-matching model path of the index (stage 0), as targets. */
-export function indexTargets(reg: Registry, paths?: string[]): Target[] {
-  const want = paths ? new Set(paths) : undefined;
-  return indexBlobs()
-    .filter((b) => b.stage === 0 && (want ? want.has(b.path) : testsFor(reg, b.path).length > 0))
-    .map((b) => ({ path: b.path, blob: b.oid }));
+/**
+ * Model types of targets (lineage edge `meta.model_type` of the target's version, or of the version
+ * at its path in HEAD: a freshly staged version has no edges yet). Read only when a test uses types.
+ */
+export function typesOf(repo: Repo, reg: Registry, targets: Target[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  if (!usesTypes(reg) || targets.length === 0) return out;
+  const graph = loadGraph(repo);
+  const head = new Map<string, string>();
+  for (const t of targets) {
+    const b = revParse(`HEAD:${t.path}`);
+    if (b) head.set(t.path, b);
+  }
+  const blobs = [...targets.flatMap((t) => (t.blob ? [t.blob] : [])), ...head.values()];
+  const versions = versionsOf(blobs);
+  for (const t of targets) {
+    const set = new Set<string>();
+    for (const b of [t.blob, head.get(t.path)]) {
+      const v = b ? versions.get(b) : undefined;
+      if (v) for (const e of graph.edgesOf(v)) if (e.meta?.model_type) set.add(e.meta.model_type);
+    }
+    out.set(t.path, set);
+  }
+  return out;
 }
 
-export function pairsFor(reg: Registry, targets: Target[], only?: string): { target: Target; test: TestDef }[] {
-  return targets.flatMap((target) => testsFor(reg, target.path).filter((t) => !only || t.name === only).map((test) => ({ target, test })));
+/** Every test-matching model of the index (stage 0), as targets. */
+export function indexTargets(repo: Repo, reg: Registry, paths?: string[]): Target[] {
+  const want = paths ? new Set(paths) : undefined;
+  const all = indexBlobs()
+    .filter((b) => b.stage === 0 && (!want || want.has(b.path)))
+    .map((b) => ({ path: b.path, blob: b.oid }));
+  if (want) return all;
+  const types = typesOf(repo, reg, all);
+  return all.filter((t) => testsFor(reg, t.path, types.get(t.path)).length > 0);
+}
+
+export function pairsFor(repo: Repo, reg: Registry, targets: Target[], only?: string): { target: Target; test: TestDef }[] {
+  const types = typesOf(repo, reg, targets);
+  return targets.flatMap((target) => testsFor(reg, target.path, types.get(target.path)).filter((t) => !only || t.name === only).map((test) => ({ target, test })));
 }
 
 export interface StaleModel {
