@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { isMgitError } from './errors.js';
 
-const COMMANDS = ['install', 'uninstall', 'track', 'untrack', 'ls-files', 'checkout', 'fsck', 'repack', 'gc', 'stats', 'diff', 'resolve', 'lineage', 'log-lineage', 'trust', 'push', 'fetch', 'clean', 'smudge', 'version'];
+const COMMANDS = ['install', 'uninstall', 'track', 'untrack', 'ls-files', 'checkout', 'fsck', 'repack', 'gc', 'stats', 'diff', 'resolve', 'lineage', 'log-lineage', 'trust', 'test', 'bisect', 'cascade', 'push', 'fetch', 'clean', 'smudge', 'version'];
 
 export async function main(argv: string[]): Promise<number> {
   // A reader that stops early (`git mgit stats | head`) closes our stdout: exit quietly, as git does.
@@ -49,6 +49,8 @@ async function runCommander(argv: string[]): Promise<number> {
     .description('Version ONNX models in git: tensor-level storage, lineage, tests, diff and merge')
     .version(VERSION, '--version')
     .exitOverride()
+    // options after a command name belong to it (so `test show --json` is not `test --json`)
+    .enablePositionalOptions()
     .showHelpAfterError('(run `git mgit --help` for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s.replace(/^error:/, 'mgit:')) });
   for (const name of COMMANDS) {

@@ -8,6 +8,29 @@ import { installHooks } from '../hooks/install.js';
 import { Repo } from '../repo.js';
 import { MgitError } from '../errors.js';
 import { ensureLineageRefspecs } from '../lineage/sync.js';
+import { configGetAll, git } from '../git/git.js';
+
+const NOTES_REF = 'refs/notes/mgit/tests';
+
+/**
+ * Test results are notes in NOTES_REF (docs/tests.md): they follow commits through amend and rebase
+ * (notes.rewriteRef, added next to any the user has), and concurrent notes on one commit merge by
+ * keeping the union of lines (cat_sort_uniq), so `git notes merge` never conflicts. Returns true when
+ * something changed.
+ */
+function ensureTestNotesConfig(cwd?: string): boolean {
+  let changed = false;
+  if (!configGetAll('notes.rewriteRef', { cwd, scope: 'local' }).includes(NOTES_REF)) {
+    git(['config', '--local', '--add', 'notes.rewriteRef', NOTES_REF], { cwd });
+    changed = true;
+  }
+  const strategy = 'notes.mgit/tests.mergeStrategy';
+  if (configGetAll(strategy, { cwd, scope: 'local' })[0] !== 'cat_sort_uniq') {
+    configSet(strategy, 'cat_sort_uniq', { cwd, scope: 'local' });
+    changed = true;
+  }
+  return changed;
+}
 
 export const FILTER_CONFIG: Record<string, string> = {
   'filter.mgit.process': 'git-mgit filter-process',
@@ -51,6 +74,7 @@ export function install(opts: { local?: boolean; skipRepo?: boolean; diffDriver?
     for (const c of installHooks({ cwd: opts.cwd })) {
       if (c.action !== 'unchanged') process.stdout.write(`hook ${c.hook}: ${c.action}${c.detail ? ` (${c.detail})` : ''}\n`);
     }
+    if (ensureTestNotesConfig(opts.cwd)) process.stdout.write(`test-result notes (${NOTES_REF}) follow amend and rebase and merge without conflicts\n`);
     for (const r of ensureLineageRefspecs(repo)) process.stdout.write(`remote ${r}: git fetch now brings its lineage\n`);
   }
 }

@@ -17,11 +17,24 @@ export interface HookContext {
 type Handler = (ctx: HookContext) => Promise<number>;
 
 const handlers: Record<HookName, Handler> = {
-  // Model tests of staged models run here once tests exist; until then, nothing blocks a commit.
-  'pre-commit': async () => 0,
+  // Model tests of the staged models (read from the index git is committing); a failing test of a
+  // changed model refuses the commit with the report. Lineage descendants are reported as stale.
+  'pre-commit': async () => {
+    const { preCommit } = await import('../tests/commit.js');
+    const out = await preCommit(Repo.require());
+    if (out.report) process.stderr.write(out.report + '\n');
+    return out.blocked ? 1 : 0;
+  },
   // mgit.autoLineage: models the commit adds get their best-suggested parent as a lineage edge. A
   // post-commit hook cannot undo the commit, so nothing here may fail it: problems are a warning.
   'post-commit': async () => {
+    // test results pre-commit measured become a note on the new commit
+    try {
+      const { postCommit } = await import('../tests/commit.js');
+      postCommit(Repo.require());
+    } catch (e) {
+      process.stderr.write(`mgit: warning: test results were not recorded as a note: ${errorMessage(e)}\n`);
+    }
     if (!configBool('mgit.autoLineage', false)) return 0;
     try {
       const { autoLineageForCommit } = await import('../lineage/autopilot.js');
@@ -61,9 +74,10 @@ const handlers: Record<HookName, Handler> = {
  * A hook without a guard always runs.
  */
 export const HOOK_GUARDS: Partial<Record<HookName, string>> = {
-  // nothing runs before a commit until model tests exist
-  'pre-commit': 'false',
-  'post-commit': '[ "$(git config --type=bool --get mgit.autoLineage 2>/dev/null)" = true ]',
+  // model tests run before a commit only in repositories that register tests
+  'pre-commit': '[ -f "$(git rev-parse --show-toplevel)/.mgit/tests.json" ]',
+  // automatic lineage, or test results pre-commit left to record as a note
+  'post-commit': '[ "$(git config --type=bool --get mgit.autoLineage 2>/dev/null)" = true ] || [ -f "$(git rev-parse --git-dir)/mgit/tests-pending.json" ]',
 };
 
 /** Runs a hook; unknown hook names succeed, so a newer hook script never breaks an older mgit. */

@@ -165,7 +165,19 @@ function* zip3(a: Generator<Buffer>, b: Generator<Buffer>, o?: Generator<Buffer>
 }
 
 /** Merges `ours` and `theirs` against `base` (absent when the path was added on both sides). */
-export function mergeModels(store: ChunkStore, base: PointerSource | undefined, ours: PointerSource, theirs: PointerSource, strategy?: Strategy): MergeOutcome {
+/**
+ * `restructured: 'keep'` (the update cascade's task-vector recipe) lets the side that restructured win
+ * over the other side's changes to tensors it replaced or dropped, instead of a conflict: a fine-tune
+ * that replaced its parent's head keeps its own head whatever the new parent did to the old one.
+ */
+export function mergeModels(
+  store: ChunkStore,
+  base: PointerSource | undefined,
+  ours: PointerSource,
+  theirs: PointerSource,
+  strategy?: Strategy,
+  opts: { restructured?: 'conflict' | 'keep' } = {},
+): MergeOutcome {
   const outcome = (status: MergeOutcome['status'], structure: MergeOutcome['structure'], pointer?: Pointer): MergeOutcome => ({
     status,
     structure,
@@ -247,7 +259,7 @@ export function mergeModels(store: ChunkStore, base: PointerSource | undefined, 
   }
   // A restructuring side that dropped or replaced (other shape, other type) a unit the other side
   // changed would lose that change: a conflict, unless the strategy names the restructuring side.
-  if (so && (structure === 'ours' || structure === 'theirs')) {
+  if (so && (structure === 'ours' || structure === 'theirs') && opts.restructured !== 'keep') {
     const other = structure === 'ours' ? sb : sa; // the side that kept the base's structure
     const kept = new Set<number>();
     for (let i = 0; i < host.payloads.length; i++) {
