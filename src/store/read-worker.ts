@@ -10,9 +10,10 @@ const store = new ChunkStore((workerData as { root: string }).root);
 parentPort!.on('message', (msg: { seq: number; id: string }) => {
   try {
     const b = store.get(msg.id, { cache: false });
-    // Always transfer a copy: the chunk may also sit in this store's cache of delta bases, and a
-    // transferred buffer is detached (empty) on this side.
-    const ab = b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
+    // A transferred buffer is detached (empty) on this side: copy it when this store's cache of delta
+    // bases holds it, or when it is a view into a larger buffer; otherwise hand it over as it is.
+    const whole = b.byteOffset === 0 && b.length === b.buffer.byteLength;
+    const ab = (whole && !store.isCached(msg.id) ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.length)) as ArrayBuffer;
     parentPort!.postMessage({ seq: msg.seq, ok: true, buf: ab }, [ab]);
   } catch (e) {
     const err = e as Error & { code?: string; chunk?: string };

@@ -211,6 +211,11 @@ export class ChunkStore {
     return raw;
   }
 
+  /** Whether a decoded chunk is held for reuse (a caller must not hand such a buffer away). */
+  isCached(id: string): boolean {
+    return this.cache.has(id);
+  }
+
   private remember(id: string, raw: Buffer): void {
     if (raw.length > CACHE_BYTES / 4) return;
     this.cache.set(id, raw);
