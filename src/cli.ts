@@ -4,11 +4,13 @@
 // as fast as Node can.
 
 import type { Command } from 'commander';
+import { restoreCaEnv } from './ca-env.js';
 import { isMgitError } from './errors.js';
 
 const COMMANDS = ['install', 'uninstall', 'track', 'untrack', 'ls-files', 'checkout', 'fsck', 'repack', 'gc', 'stats', 'diff', 'resolve', 'lineage', 'log-lineage', 'trust', 'test', 'bisect', 'cascade', 'push', 'fetch', 'clean', 'smudge', 'version'];
 
 export async function main(argv: string[]): Promise<number> {
+  restoreCaEnv();
   // A reader that stops early (`git mgit stats | head`) closes our stdout: exit quietly, as git does.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);

@@ -2,11 +2,13 @@
 // needs (no commander), refuses to call itself, and maps failures to one `mgit: ...` line on stderr and
 // git's exit code 128. stdout belongs to the protocol.
 
+import { restoreCaEnv } from '../ca-env.js';
 import { errorMessage, isMgitError } from '../errors.js';
 import { remoteUrl } from '../git/remote.js';
 import { GUARD_ENV, Helper } from './helper.js';
 
 export async function main(argv: string[]): Promise<number> {
+  restoreCaEnv();
   try {
     const [remote, given] = argv;
     if (!remote) {

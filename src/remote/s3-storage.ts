@@ -6,6 +6,9 @@
 // access refused, no such bucket.
 
 import { createHash } from 'node:crypto';
+import { Agent } from 'node:https';
+import { rootCertificates } from 'node:tls';
+import { deferredExtraCa } from '../ca-env.js';
 import { StorageError } from '../errors.js';
 import { trace } from '../trace.js';
 import { mapLimit } from './pool.js';
@@ -50,7 +53,7 @@ export class S3Storage implements Storage {
       maxAttempts: Number(process.env.MGIT_S3_MAX_ATTEMPTS) || 3,
       // A server that stops answering mid-request (e.g. a full cluster blocks writes) must end in an
       // error, not a hang: a socket idle this long is given up (then retried, then reported).
-      requestHandler: { connectionTimeout: 10_000, socketTimeout: Number(process.env.MGIT_S3_IDLE_TIMEOUT_MS) || 120_000 },
+      requestHandler: { connectionTimeout: 10_000, socketTimeout: Number(process.env.MGIT_S3_IDLE_TIMEOUT_MS) || 120_000, httpsAgent: httpsAgent() },
     };
     let region = settings.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined;
     let client = new sdk.S3Client({ ...base, region });
@@ -181,4 +184,13 @@ function status(e: unknown): number | undefined {
 function isNotFound(e: unknown): boolean {
   const name = (e as { name?: string })?.name;
   return name === 'NoSuchKey' || name === 'NotFound' || (status(e) === 404 && name !== 'NoSuchBucket');
+}
+
+/**
+ * The extra certificate authorities of NODE_EXTRA_CA_CERTS (deferred by bin/, see src/ca-env.ts) on
+ * top of Node's own, as Node would have trusted them; undefined keeps the SDK's default agent.
+ */
+function httpsAgent(): Agent | undefined {
+  const extra = deferredExtraCa((msg) => process.stderr.write(`mgit: warning: ${msg}\n`));
+  return extra ? new Agent({ keepAlive: true, maxSockets: 50, ca: [...rootCertificates, extra] }) : undefined;
 }
