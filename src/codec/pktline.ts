@@ -129,6 +129,40 @@ export class PktWriter {
     }
   }
 
+  /**
+   * Writes content given in pieces of any size as packets: small pieces are gathered into full
+   * packets (a model's many small tensors and skeleton gaps would otherwise cost a write each), large
+   * ones go out as they are. Returns the number of bytes written.
+   */
+  async content(pieces: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<number> {
+    let total = 0;
+    let pending = Buffer.allocUnsafe(MAX_PACKET_DATA);
+    let used = 0;
+    for await (const piece of pieces) {
+      total += piece.length;
+      if (piece.length >= MAX_PACKET_DATA / 2) {
+        if (used) await this.packet(pending.subarray(0, used));
+        if (used) pending = Buffer.allocUnsafe(MAX_PACKET_DATA); // the stream may still hold the last one
+        used = 0;
+        await this.packet(piece);
+        continue;
+      }
+      for (let off = 0; off < piece.length; ) {
+        const n = Math.min(piece.length - off, MAX_PACKET_DATA - used);
+        pending.set(piece.subarray(off, off + n), used);
+        used += n;
+        off += n;
+        if (used === MAX_PACKET_DATA) {
+          await this.packet(pending);
+          pending = Buffer.allocUnsafe(MAX_PACKET_DATA);
+          used = 0;
+        }
+      }
+    }
+    if (used) await this.packet(pending.subarray(0, used));
+    return total;
+  }
+
   async text(line: string): Promise<void> {
     await this.packet(Buffer.from(line + '\n', 'utf8'));
   }

@@ -67,8 +67,12 @@ export function escapeName(name: string): string {
   return out;
 }
 
+/** A name that escaping leaves as it is: printable ASCII without '%' (and not the empty-name mark). */
+const PLAIN_NAME = /^[\x21-\x24\x26-\x7e]+$/;
+
 export function unescapeName(token: string): string {
   if (token === '-') return '';
+  if (PLAIN_NAME.test(token)) return token; // most names: nothing to decode, canonical by construction
   const bytes: number[] = [];
   for (let i = 0; i < token.length; i++) {
     const c = token.charCodeAt(i);

@@ -7,14 +7,14 @@
 
 import * as fs from 'node:fs';
 import { PktReader, PktWriter } from '../codec/pktline.js';
-import { MAX_POINTER_BYTES, parsePointer, pointerVersion, type Pointer } from '../codec/pointer.js';
+import { MAX_POINTER_BYTES, parsePointer, pointerChunks, pointerVersion, type Pointer } from '../codec/pointer.js';
 import { CatFile } from '../git/cat-file.js';
 import { errorMessage, isMgitError } from '../errors.js';
-import { OnDemand } from '../remote/ondemand.js';
+import type { OnDemand } from '../remote/ondemand.js';
 import { Repo } from '../repo.js';
 import { trace } from '../trace.js';
 import { cleanStream, type CleanStats } from './clean.js';
-import { PrefetchReader } from '../store/prefetch.js';
+import type { PrefetchReader } from '../store/prefetch.js';
 import { reconstruct, reconstructAhead } from './smudge.js';
 import { collect, type Collected } from './spool.js';
 
@@ -34,12 +34,12 @@ export async function runFilterProcess(input: NodeJS.ReadableStream, output: Nod
   } catch (e) {
     trace(`start hook failed: ${errorMessage(e)}`);
   }
-  const ctx: SmudgeContext = { repo, skip: skipSmudge, ondemand: new OnDemand(repo) };
+  const ctx: SmudgeContext = { repo, skip: skipSmudge };
   for (;;) {
     const req = await reader.readKeyValues();
     if (!req) {
       // git closed the pipe and waits for us to exit: nothing may keep the event loop alive
-      await ctx.ondemand.close();
+      await ctx.ondemand?.close();
       await catFile?.close();
       await prefetch?.close();
       catFile = undefined;
@@ -53,7 +53,7 @@ export async function runFilterProcess(input: NodeJS.ReadableStream, output: Nod
     else if (command === 'smudge') await smudge(ctx, reader, writer, req);
     else if (command === 'list_available_blobs') {
       // no content follows this command: answer with the delayed files that are ready
-      for (const p of await ctx.ondemand.available()) await writer.text(`pathname=${p}`);
+      for (const p of (await ctx.ondemand?.available()) ?? []) await writer.text(`pathname=${p}`);
       await writer.flush();
       await writer.text('status=success');
       await writer.flush();
@@ -68,7 +68,17 @@ export async function runFilterProcess(input: NodeJS.ReadableStream, output: Nod
 interface SmudgeContext {
   repo: Repo;
   skip: boolean;
-  ondemand: OnDemand;
+  /** set up when a checkout first needs chunks the store lacks (most never do: keep its modules unloaded) */
+  ondemand?: OnDemand;
+}
+
+async function onDemand(ctx: SmudgeContext): Promise<OnDemand> {
+  return (ctx.ondemand ??= new (await import('../remote/ondemand.js')).OnDemand(ctx.repo));
+}
+
+/** Chunks of a pointer that are not in the local store. */
+function missingChunks(repo: Repo, p: Pointer): string[] {
+  return [...new Set(pointerChunks(p).map((c) => c.chunk))].filter((id) => !repo.store.has(id));
 }
 
 async function handshake(reader: PktReader, writer: PktWriter): Promise<void> {
@@ -126,14 +136,14 @@ async function clean(repo: Repo, reader: PktReader, writer: PktWriter, pathname:
 }
 
 async function smudge(ctx: SmudgeContext, reader: PktReader, writer: PktWriter, req: Map<string, string>): Promise<void> {
-  const { repo, ondemand } = ctx;
+  const { repo } = ctx;
   const pathname = req.get('pathname') ?? '';
   // Pointers are small; anything else (a file committed before mgit tracked it) passes through unchanged.
   // Pointers are small: the content stays in memory unless it is large (a file committed before mgit).
   const input = await collect(reader.readContent(), () => repo.store.tempPath('smudge'), 1 << 20);
   try {
     // git asks again, with empty content, for a delayed file we listed as available
-    const again = input.data?.length === 0 ? ondemand.takeDelayed(pathname) : undefined;
+    const again = input.data?.length === 0 ? ctx.ondemand?.takeDelayed(pathname) : undefined;
     if (again) {
       let pointer: Pointer;
       try {
@@ -161,8 +171,9 @@ async function smudge(ctx: SmudgeContext, reader: PktReader, writer: PktWriter, 
       await writer.flush();
       return;
     }
-    const missing = ondemand.missing(pointer);
-    if (missing.length && (await ondemand.prepare({ ref: req.get('ref'), treeish: req.get('treeish') }))) {
+    const missing = missingChunks(repo, pointer);
+    const ondemand = missing.length ? await onDemand(ctx) : undefined;
+    if (ondemand && (await ondemand.prepare({ ref: req.get('ref'), treeish: req.get('treeish') }))) {
       if (req.get('can-delay') === '1') {
         ondemand.delay(pathname, req.get('blob'), pointer, missing);
         await writer.text('status=delayed');
@@ -191,10 +202,10 @@ async function sendModel(ctx: SmudgeContext, writer: PktWriter, pathname: string
   await writer.flush();
   try {
     // Large models decode ahead in a worker; for small ones a round trip per chunk costs more than it saves.
-    const pieces = pointer.size >= READ_AHEAD_FROM ? reconstructAhead((prefetch ??= new PrefetchReader(ctx.repo.store)), pointer) : reconstruct(ctx.repo.store, pointer);
-    for await (const piece of pieces) await writer.packet(piece);
+    const pieces = pointer.size >= READ_AHEAD_FROM ? reconstructAhead(await prefetchReader(ctx.repo), pointer) : reconstruct(ctx.repo.store, pointer);
+    await writer.content(pieces);
   } catch (e) {
-    report(pathname, isMgitError(e) ? withHint(e, ctx.ondemand.unavailableReason) : e);
+    report(pathname, isMgitError(e) ? withHint(e, ctx.ondemand?.unavailableReason) : e);
     await writer.flush();
     await writer.text('status=error');
     await writer.flush();
@@ -214,6 +225,11 @@ async function readPointerBlob(repo: Repo, blob: string): Promise<Pointer> {
 
 let catFile: CatFile | undefined;
 let prefetch: PrefetchReader | undefined;
+
+/** The read-ahead worker, started by the first large model (its thread and modules cost start-up time). */
+async function prefetchReader(repo: Repo): Promise<PrefetchReader> {
+  return (prefetch ??= new (await import('../store/prefetch.js')).PrefetchReader(repo.store));
+}
 
 /**
  * The pointer of this path's previous version: the staged one, else HEAD's. Read-only plumbing, safe

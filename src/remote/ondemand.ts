@@ -6,7 +6,7 @@
 // so git leaves it out and completes the rest of the checkout. Without delay (git archive) the same
 // download runs synchronously. Never writes to stdout (the filter's protocol).
 
-import { pointerChunks, type Pointer } from '../codec/pointer.js';
+import type { Pointer } from '../codec/pointer.js';
 import { errorMessage, isMgitError, StorageError } from '../errors.js';
 import type { Repo } from '../repo.js';
 import { trace } from '../trace.js';
@@ -41,11 +41,6 @@ export class OnDemand {
   private readonly reported = new Map<string, number>();
 
   constructor(private readonly repo: Repo) {}
-
-  /** Chunks of a pointer that are not in the local store. */
-  missing(p: Pointer): string[] {
-    return [...new Set(pointerChunks(p).map((c) => c.chunk))].filter((id) => !this.repo.store.has(id));
-  }
 
   /** The downloader for this git command's checkout, set up on first need; undefined when no storage is configured. */
   async prepare(meta: RequestMeta): Promise<Downloader | undefined> {
