@@ -198,6 +198,42 @@ test('a clean cache hit never returns a pointer whose chunks gc removed', () => 
   void floatsBuffer;
 });
 
+test('gc keeps the chunks of a clean-cache entry in use, and drops an entry before its chunks', () => {
+  const repo = TestRepo.create();
+  const m = modelOf(fineTune(base, 91, 1e-3), W);
+  repo.write('x.onnx', m);
+  repo.git('add', 'x.onnx'); // chunks and a cache entry; then nothing reachable names them
+  repo.git('rm', '-q', '--cached', 'x.onnx');
+  const store = new ChunkStore(repo.store);
+  const ids = [...store.ids()];
+  assert.ok(ids.length > 0);
+  const cacheDir = path.join(repo.store, 'cache', 'clean');
+  const entry = path.join(cacheDir, sha(m));
+  assert.ok(fs.existsSync(entry), 'clean wrote a cache entry');
+  const old = new Date(Date.now() - 3 * 3600 * 1000);
+  const age = (f: string) => fs.utimesSync(f, old, old);
+  for (const id of store.looseIds()) age(store.objectPath(id));
+  age(entry);
+  // a cache hit (here: git hash-object, which cleans without staging) marks the entry in use
+  repo.git('hash-object', 'x.onnx');
+  assert.ok(fs.statSync(entry).mtimeMs > old.getTime() + 3600 * 1000, 'the hit touched its entry');
+  let g = JSON.parse(repo.mgit('gc', '--json'));
+  assert.equal(g.deletedObjects, 0, 'chunks of an entry hit within the grace period are kept');
+  assert.equal(g.cacheEntriesRemoved, 0);
+  age(entry);
+  g = JSON.parse(repo.mgit('gc', '--json'));
+  assert.ok(g.deletedObjects >= ids.length, 'unused chunks older than the grace period go');
+  assert.equal(g.cacheEntriesRemoved, 1, 'with the entry that named them');
+  assert.ok(!fs.existsSync(entry));
+  // the next add cleans the file in full again and stores its chunks again
+  repo.git('add', 'x.onnx');
+  repo.git('commit', '-q', '-m', 'x');
+  assert.equal(JSON.parse(repo.mgit('fsck', '--json')).ok, true);
+  fs.rmSync(repo.path('x.onnx'));
+  repo.git('checkout', '--', 'x.onnx');
+  assert.equal(sha(repo.read('x.onnx')), sha(m));
+});
+
 test('a chunk used twice in one model and as a delta base checks out intact (read-ahead worker)', () => {
   const repo = TestRepo.create();
   const specs = mlpTensors({ seed: 31, layers: 4, width: W });

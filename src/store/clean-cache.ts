@@ -1,17 +1,28 @@
 // file sha256 -> pointer, so that re-cleaning an unchanged file (git status after touch, editors
 // running status with GIT_OPTIONAL_LOCKS=0) costs one hash instead of a parse and a chunking pass.
 // Also the index of every model this store has seen (delta bases for models at new paths).
-// A hit is only returned while every chunk the pointer names is still in the store, so a gc that
-// removed chunks can never make clean hand git a pointer it cannot smudge. Entries are one flat folder
-// of zstd-compressed pointers (a fan-out of folders cost more than the pointers in small stores).
+// A hit costs one read and one touch, never a look at each chunk (git re-cleans every racily clean
+// file at commit, and status after a touch re-cleans them all): gc owns the invariant instead. It
+// keeps the chunks of entries touched within its grace period (a hit touches its entry before git
+// gets the pointer), and removes every entry naming a chunk before it deletes that chunk, so no hit,
+// even after a gc killed midway, hands git a pointer it cannot smudge (src/store/gc.ts). Entries are
+// one flat folder of zstd-compressed pointers (a fan-out of folders cost more than the pointers in
+// small stores).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MAX_POINTER_BYTES, parsePointer, pointerChunks, type Pointer } from '../codec/pointer.js';
+import { MAX_POINTER_BYTES, parsePointer, type Pointer } from '../codec/pointer.js';
 import { zstdCompress, zstdDecompress, zstdFrameContentSize } from '../codec/zstd.js';
 import type { ChunkStore } from './store.js';
 
 const NAME = /^[0-9a-f]{64}$/;
+
+export interface CacheEntry {
+  sha: string;
+  pointer: Pointer;
+  /** when the entry was written or last returned by a hit (ms since the epoch) */
+  mtime: number;
+}
 
 export class CleanCache {
   readonly dir: string;
@@ -40,12 +51,9 @@ export class CleanCache {
     const text = this.read(sha);
     if (!text) return undefined;
     try {
-      const p = parsePointer(text);
-      if (p.sha256 !== sha) return undefined;
-      for (const c of pointerChunks(p)) {
-        if (!this.store.has(c.chunk)) return undefined;
-        this.store.freshen(c.chunk);
-      }
+      if (parsePointer(text).sha256 !== sha) return undefined;
+      const now = new Date();
+      fs.utimesSync(this.file(sha), now, now); // in use: gc keeps its chunks for its grace period
       return text;
     } catch {
       return undefined;
@@ -67,8 +75,8 @@ export class CleanCache {
     fs.rmSync(this.file(sha), { force: true });
   }
 
-  /** Every readable entry, oldest first. */
-  entries(): { sha: string; pointer: Pointer }[] {
+  /** Every readable entry, oldest first, with the time it was last written or hit. */
+  entries(): CacheEntry[] {
     let names: string[] = [];
     try {
       names = fs.readdirSync(this.dir).filter((n) => NAME.test(n));
@@ -83,12 +91,12 @@ export class CleanCache {
       }
     });
     withTime.sort((a, b) => a.mtime - b.mtime);
-    const out: { sha: string; pointer: Pointer }[] = [];
-    for (const { sha } of withTime) {
+    const out: CacheEntry[] = [];
+    for (const { sha, mtime } of withTime) {
       const text = this.read(sha);
       if (!text) continue;
       try {
-        out.push({ sha, pointer: parsePointer(text) });
+        out.push({ sha, pointer: parsePointer(text), mtime });
       } catch {
         // a damaged entry is only a lost hint
       }

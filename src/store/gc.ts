@@ -1,8 +1,10 @@
 // gc: deletes chunks that nothing needs (DESIGN §3): not named by a pointer reachable from refs,
 // reflogs or any worktree's index, and not a delta base of a chunk that is kept. Objects written or
-// touched within the grace period are kept too (with their bases), so a clean in flight, whose pointer
-// git has not recorded yet, never loses its chunks. Packs holding garbage are rewritten with the live
-// objects only (encodings copied, not recomputed).
+// touched within the grace period are kept too (with their bases), and so are the chunks of clean-cache
+// entries written or hit within it, so a clean in flight, whose pointer git has not recorded yet, never
+// loses its chunks. Cache entries that name a chunk about to go are removed first: a cache hit never
+// names a deleted chunk, even when gc is killed midway. Packs holding garbage are rewritten with the
+// live objects only (encodings copied, not recomputed).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -37,6 +39,9 @@ export function gc(store: ChunkStore, reachable: Set<string>, graceSeconds: numb
     return { name, pack, entries, fresh: fs.statSync(pack).mtimeMs >= cutoff };
   });
   for (const p of packs) if (p.fresh) for (const id of p.entries.keys()) keep.add(id);
+  const cache = new CleanCache(store);
+  const entries = cache.entries();
+  for (const e of entries) if (e.mtime >= cutoff) for (const c of pointerChunks(e.pointer)) keep.add(c.chunk);
 
   // Bases of everything kept are kept (a delta is useless without them).
   const stack = [...keep];
@@ -56,6 +61,14 @@ export function gc(store: ChunkStore, reachable: Set<string>, graceSeconds: numb
     }
   }
   report.kept = keep.size;
+
+  // Before any chunk goes, the cache entries that name one (or one already gone) go.
+  for (const e of entries) {
+    if (pointerChunks(e.pointer).some((c) => !keep.has(c.chunk) || !store.has(c.chunk))) {
+      cache.remove(e.sha);
+      report.cacheEntriesRemoved++;
+    }
+  }
 
   for (const id of loose) {
     if (keep.has(id)) continue;
@@ -87,14 +100,6 @@ export function gc(store: ChunkStore, reachable: Set<string>, graceSeconds: numb
       }
     } catch {
       // gone already
-    }
-  }
-  // Clean-cache entries whose chunks are gone would only ever miss: drop them.
-  const cache = new CleanCache(store);
-  for (const e of cache.entries()) {
-    if (pointerChunks(e.pointer).some((c) => !store.has(c.chunk))) {
-      cache.remove(e.sha);
-      report.cacheEntriesRemoved++;
     }
   }
   store.pruneEmptyDirs();
