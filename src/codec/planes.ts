@@ -19,6 +19,68 @@ export function fromPlanes(src: Uint8Array, width: number): Buffer {
   return transpose(src, width, false);
 }
 
+/**
+ * Inverse of toPlanes from the planes as separate buffers (plane k is planes[k]; the last one also
+ * carries the trailing bytes), XORed with `xor` when given: one pass over the data, where joining
+ * the planes, transposing and XORing with a delta base would take three and two extra buffers.
+ */
+export function fromPlaneList(planes: Uint8Array[], width: number, xor?: Uint8Array): Buffer {
+  const n = planes[0]?.length ?? 0;
+  const total = planes.reduce((a, p) => a + p.length, 0);
+  const even = planes.length === width && planes.every((p, k) => p.length === n || (k === width - 1 && p.length >= n));
+  if (!even || (width !== 4 && width !== 2) || n % 4 !== 0 || n === 0 || (xor && xor.length !== total)) {
+    const out = width <= 1 ? Buffer.concat(planes, total) : fromPlanes(Buffer.concat(planes, total), width);
+    if (xor) xorInPlace(out, xor);
+    return out;
+  }
+  const out = Buffer.allocUnsafeSlow(total);
+  const q = n >> 2;
+  const words = (b: Uint8Array) => {
+    const a = aligned(b);
+    return new Uint32Array(a.buffer, a.byteOffset, q);
+  };
+  const x = xor ? aligned(xor) : undefined;
+  const dst = new Uint32Array(out.buffer, 0, (n * width) >> 2);
+  const xw = x ? new Uint32Array(x.buffer, x.byteOffset, (n * width) >> 2) : undefined;
+  if (width === 4) {
+    const [p0, p1, p2, p3] = planes.map(words);
+    for (let i = 0; i < q; i++) {
+      const a = p0[i];
+      const b = p1[i];
+      const c = p2[i];
+      const d = p3[i];
+      dst[4 * i] = (a & 0xff) | ((b & 0xff) << 8) | ((c & 0xff) << 16) | ((d & 0xff) << 24);
+      dst[4 * i + 1] = ((a >>> 8) & 0xff) | (b & 0xff00) | ((c & 0xff00) << 8) | ((d & 0xff00) << 16);
+      dst[4 * i + 2] = ((a >>> 16) & 0xff) | ((b >>> 8) & 0xff00) | (c & 0xff0000) | ((d & 0xff0000) << 8);
+      dst[4 * i + 3] = (a >>> 24) | ((b >>> 16) & 0xff00) | ((c >>> 8) & 0xff0000) | (d & 0xff000000);
+    }
+  } else {
+    const [lo, hi] = planes.map(words);
+    for (let i = 0; i < q; i++) {
+      const l = lo[i];
+      const h = hi[i];
+      dst[2 * i] = (l & 0xff) | ((h & 0xff) << 8) | ((l & 0xff00) << 8) | ((h & 0xff00) << 16);
+      dst[2 * i + 1] = ((l >>> 16) & 0xff) | ((h >>> 8) & 0xff00) | ((l >>> 8) & 0xff0000) | (h & 0xff000000);
+    }
+  }
+  if (xw) for (let i = 0; i < xw.length; i++) dst[i] ^= xw[i];
+  const last = planes[width - 1];
+  out.set(last.subarray(n), n * width);
+  if (x) for (let i = n * width; i < total; i++) out[i] ^= x[i];
+  return out;
+}
+
+/** dst ^= src (equal lengths; dst starts at a multiple of 4, as fresh buffers do), a word at a time. */
+function xorInPlace(dst: Buffer, src: Uint8Array): void {
+  const n = Math.min(dst.length, src.length);
+  const w = dst.byteOffset % 4 === 0 ? n >>> 2 : 0;
+  const s = aligned(src);
+  const d32 = new Uint32Array(dst.buffer, dst.byteOffset, w);
+  const s32 = new Uint32Array(s.buffer, s.byteOffset, w);
+  for (let k = 0; k < w; k++) d32[k] ^= s32[k];
+  for (let i = w * 4; i < n; i++) dst[i] ^= src[i];
+}
+
 function transpose(src: Uint8Array, width: number, forward: boolean): Buffer {
   const out = Buffer.allocUnsafeSlow(src.length);
   if (width <= 1) {

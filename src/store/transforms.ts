@@ -4,7 +4,7 @@
 // decodes every encoding and checks it against the chunk id before keeping it.
 
 import { f32BitsToBf16Bits, f32BitsToF16Bits, rint } from '../codec/floats.js';
-import { aligned, fromPlanes, toPlanes } from '../codec/planes.js';
+import { aligned, fromPlaneList, toPlanes } from '../codec/planes.js';
 
 export const enum Transform {
   /** the raw bytes, one stream */
@@ -66,9 +66,10 @@ function planeStreams(data: Uint8Array, width: number): Buffer[] {
   return streams;
 }
 
-function joinPlanes(streams: Buffer[], width: number): Buffer {
-  if (width <= 1) return streams[0];
-  return fromPlanes(Buffer.concat(streams), width);
+/** The bytes byte planes came from, XORed with `xor` when given (in the same pass). */
+function joinPlanes(streams: Buffer[], width: number, xor?: Uint8Array): Buffer {
+  if (width <= 1 && !xor) return streams[0];
+  return fromPlaneList(streams, width, xor);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -226,11 +227,12 @@ export function inverse(t: number, streams: Buffer[], params: Buffer, width: num
       return joinPlanes(streams, width);
     case Transform.XorPlanes:
       needBases(bases, 1);
-      return xorBytes(joinPlanes(streams, width), bases[0]);
+      if (bases[0].length !== length) throw new Error('xor base length mismatch');
+      return joinPlanes(streams, width, bases[0]);
     case Transform.CastPredict: {
       needBases(bases, 1);
       if (bases[0].length !== length * 2) throw new Error('cast base length mismatch');
-      return xorBytes(joinPlanes(streams, 2), castPredict(bases[0], params[0] as CastKind, length / 2));
+      return joinPlanes(streams, 2, castPredict(bases[0], params[0] as CastKind, length / 2));
     }
     case Transform.QuantPredict: {
       needBases(bases, 1);
