@@ -120,3 +120,53 @@ test('cascade never runs an untrusted creation command', () => {
   assert.equal(fs.existsSync(repo.path('ran')), false);
   assert.equal(repo.status(), '');
 });
+
+test('cascade prefers the edge with a trusted creation command when a model has several edges to the parent', () => {
+  const repo = TestRepo.create();
+  const base = mlpTensors({ seed: 1, ...opts });
+  repo.write('models/base.onnx', mlpWith(base, opts));
+  repo.write('models/ft.onnx', mlpWith(finetuned(base, 3), opts));
+  repo.write('make.mjs', "import fs from 'node:fs';\nconst [p, c] = process.argv.slice(2);\nfs.writeFileSync(c, Buffer.concat([fs.readFileSync(p), Buffer.from([0x32, 8]), Buffer.from('cascaded')]));\n");
+  repo.commitAll('family');
+  // The same fact declared in two clones, once with the creation command (trusted: typed here) and
+  // once without; a later declaration in one clone would replace the record, so the command edge
+  // comes in as a remote's lineage (the union every read takes).
+  repo.mgit('lineage', 'add', 'models/ft.onnx', '--parent', 'models/base.onnx', '--relation', 'finetune', '--command', `${process.execPath} make.mjs {parent} {child}`);
+  const theirs = repo.git('rev-parse', 'refs/mgit/lineage').trim();
+  type E = { record: string; command?: string[]; implicit?: boolean };
+  const live = () => (JSON.parse(repo.mgit('log-lineage', '--json')) as { edges: E[] }).edges.filter((e) => !e.implicit);
+  const cmdId = live()[0].record;
+  // a plain edge whose record sorts before the command edge's (the one a first-match would take)
+  for (let i = 0; ; i++) {
+    assert.ok(i < 32);
+    repo.git('update-ref', '-d', 'refs/mgit/remotes/up/lineage');
+    repo.git('update-ref', '-d', 'refs/mgit/lineage');
+    repo.mgit('lineage', 'add', 'models/ft.onnx', '--parent', 'models/base.onnx', '--relation', 'finetune', '--meta', `n=${i}`);
+    repo.git('update-ref', 'refs/mgit/remotes/up/lineage', theirs);
+    const edges = live();
+    assert.equal(edges.length, 2);
+    if (edges.some((e) => !e.command && e.record < cmdId)) break;
+  }
+  repo.write('models/base.onnx', mlpWith(finetuned(base, 9), opts));
+  repo.commitAll('new base');
+  const r = repo.tryMgit('cascade', 'models/base.onnx', '--no-commit', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { steps: Step[] };
+  assert.deepEqual(out.steps.map((s) => [s.path, s.recipe, s.status]), [['models/ft.onnx', 'command', 'updated']]);
+  assert.ok(repo.read('models/ft.onnx').includes(Buffer.from('cascaded')));
+});
+
+test('cascade reports a child without a recipe as skipped, not failed', () => {
+  const repo = TestRepo.create();
+  const base = mlpTensors({ seed: 1, ...opts });
+  repo.write('models/base.onnx', mlpWith(base, opts));
+  repo.write('models/q.onnx', mlpWith(finetuned(base, 3), opts));
+  repo.commitAll('family');
+  repo.mgit('lineage', 'add', 'models/q.onnx', '--parent', 'models/base.onnx', '--relation', 'quantize');
+  repo.write('models/base.onnx', mlpWith(finetuned(base, 9), opts));
+  repo.commitAll('new base');
+  const r = repo.tryMgit('cascade', 'models/base.onnx', '--no-commit');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^skip {3}models\/q\.onnx \(none\): no creation command, and a quantize edge has no built-in recipe$/m);
+  assert.doesNotMatch(r.stderr, /FAIL/);
+});

@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { TestRepo } from './helpers/git-repo.js';
+import * as path from 'node:path';
+import { run, tempDir, TestRepo } from './helpers/git-repo.js';
 import { finetuned, mlpWith } from './helpers/lineage-models.js';
 import { mlpTensors, seededFloats } from './helpers/onnx-builder.js';
 
@@ -226,4 +227,44 @@ test('tests keyed by model type (lineage meta model_type) apply to new versions 
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /PASS {2}clf {2}models\/clf\.onnx/);
   assert.doesNotMatch(r.stderr, /models\/base\.onnx \(/);
+});
+
+test('test-result notes travel with plain git push and git fetch; concurrent notes merge by union', () => {
+  const remote = tempDir('origin');
+  run('git', ['init', '-q', '--bare', '-b', 'main', remote]);
+  const remoteNotes = () => run('git', ['rev-parse', '-q', '--verify', 'refs/notes/mgit/tests'], { cwd: remote }).stdout.trim();
+  const results = (repo: TestRepo, rev: string) => (JSON.parse(repo.mgit('test', 'show', rev, '--json')) as { results: { status: string; test: string }[] }).results.map((r) => `${r.status} ${r.test}`);
+  const a = goldenRepo();
+  a.git('add', '-A');
+  assert.equal(a.tryGit('commit', '-q', '-m', 'base').status, 0);
+  a.git('remote', 'add', 'origin', remote);
+  a.git('push', '-q', 'origin', 'main');
+  assert.equal(remoteNotes(), a.git('rev-parse', 'refs/notes/mgit/tests').trim(), 'plain git push carried the notes');
+
+  const dir = path.join(tempDir('clone-b'), 'c');
+  const b = new TestRepo(dir);
+  assert.equal(run('git', ['clone', '-q', remote, dir], { env: b.env }).status, 0);
+  b.mgit('install', '--local');
+  assert.match(b.git('config', '--get-all', 'remote.origin.fetch'), /\+refs\/notes\/mgit\/tests\*:refs\/notes\/mgit\/remotes\/origin\/tests\*/);
+  b.git('fetch', '-q');
+  assert.equal(b.tryGit('rev-parse', '-q', '--verify', 'refs/notes/mgit/tests').status, 1, 'a fetch never writes the local notes');
+  assert.deepEqual(results(b, 'HEAD'), ['pass golden'], 'plain git fetch brought them; test show reads the union');
+
+  // both clones commit tested models concurrently; b's push finds the remote notes moved on
+  a.write('models/base.onnx', retrained());
+  assert.equal(a.tryGit('commit', '-a', '-q', '-m', 'retrain in a').status, 0);
+  a.git('push', '-q', 'origin', 'main');
+  b.git('switch', '-q', '-c', 'work');
+  b.write('models/base.onnx', build(finetuned(mlp(1), 6, { fraction: 0.01, scale: 1e-7 })));
+  assert.equal(b.tryGit('commit', '-a', '-q', '-m', 'retrain in b').status, 0);
+  const push = b.tryGit('push', '-q', 'origin', 'work');
+  assert.equal(push.status, 0, push.stderr);
+  assert.doesNotMatch(push.stderr, /warning/);
+  const merged = b.git('rev-parse', 'refs/notes/mgit/tests').trim();
+  assert.equal(remoteNotes(), merged);
+  assert.match(b.git('log', '--notes=mgit/tests', '-1', 'origin/main'), /mgit-test pass golden/, "a's result is in b's own notes after the merge");
+  a.git('fetch', '-q');
+  assert.deepEqual(results(a, 'origin/work'), ['pass golden']);
+  a.mgit('uninstall', '--local');
+  assert.doesNotMatch(a.git('config', '--get-all', 'remote.origin.fetch'), /mgit/);
 });

@@ -75,6 +75,6 @@ export function install(opts: { local?: boolean; skipRepo?: boolean; diffDriver?
       if (c.action !== 'unchanged') process.stdout.write(`hook ${c.hook}: ${c.action}${c.detail ? ` (${c.detail})` : ''}\n`);
     }
     if (ensureTestNotesConfig(opts.cwd)) process.stdout.write(`test-result notes (${NOTES_REF}) follow amend and rebase and merge without conflicts\n`);
-    for (const r of ensureLineageRefspecs(repo)) process.stdout.write(`remote ${r}: git fetch now brings its lineage\n`);
+    for (const r of ensureLineageRefspecs(repo)) process.stdout.write(`remote ${r}: git fetch now brings its lineage and test results\n`);
   }
 }

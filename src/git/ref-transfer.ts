@@ -1,7 +1,8 @@
 // Moving single metadata refs (the lineage ref) to and from remotes, and the fetch refspecs that let a
 // plain `git fetch` bring them. Pushes pass --no-verify: they run from inside our own pre-push hook,
 // where a nested push must not run the hooks again.
-// Never: force a push, or fetch into a ref outside refs/mgit/.
+// Never: force a push, or fetch into a ref outside refs/mgit/ (and, for test-result notes, the
+// remote-tracking copies under refs/notes/mgit/).
 
 import { GitError } from '../errors.js';
 import { configGet, configGetAll, git, gitText } from './git.js';
@@ -32,7 +33,7 @@ export function remoteUrl(remote: string, cwd?: string): string | undefined {
  * have it, which for metadata refs just means nobody pushed any yet.
  */
 export function fetchRef(remote: string, src: string, dst: string, cwd?: string): 'ok' | 'missing' {
-  if (!dst.startsWith('refs/mgit/')) throw new Error(`refusing to fetch into ${dst}`);
+  if (!dst.startsWith('refs/mgit/') && !dst.startsWith('refs/notes/mgit/remotes/') && !dst.startsWith('refs/notes/mgit/fetch-tmp/')) throw new Error(`refusing to fetch into ${dst}`);
   const r = git(['-c', 'gc.auto=0', 'fetch', '-q', '--no-tags', '--no-write-fetch-head', remote, `+${src}:${dst}`], { cwd, okStatus: [1, 128] });
   if (r.status === 0) return 'ok';
   if (/couldn't find remote ref/i.test(r.stderr)) return 'missing';

@@ -47,7 +47,7 @@ const handlers: Record<HookName, Handler> = {
     return 0;
   },
   // Plain remotes: upload the pushed commits' chunks to shared storage before git moves any ref, and
-  // refuse the push when that fails; then lineage goes along (never failing the push). mgit:: remotes
+  // refuse the push when that fails; then lineage and test-result notes go along (never failing the push). mgit:: remotes
   // do both inside the remote helper (the hook script does not even start Node for them).
   'pre-push': async (ctx) => {
     const input = (await ctx.stdin()).toString('utf8'); // always consume git's ref list
@@ -62,6 +62,12 @@ const handlers: Record<HookName, Handler> = {
         pushLineageFromHook(Repo.require(), remote, url ?? remote, warn);
       } catch (e) {
         warn(`lineage was not pushed (${errorMessage(e)})`);
+      }
+      try {
+        const { pushTestNotesFromHook } = await import('../tests/notes-sync.js');
+        pushTestNotesFromHook(Repo.require(), remote, url ?? remote, warn);
+      } catch (e) {
+        warn(`test results were not pushed (${errorMessage(e)})`);
       }
     }
     return 0;

@@ -11,6 +11,7 @@ import { defaultRemote, ensureFetchRefspec, fetchRef, pushRef, remoteNames, remo
 import { git } from '../git/git.js';
 import type { Repo } from '../repo.js';
 import { trace } from '../trace.js';
+import { notesRefspec } from '../tests/notes-sync.js';
 import { LINEAGE_REF, mergeLineage, remoteLineageRef, type MergeOutcome } from './ref.js';
 
 /** The refspec that makes `git fetch <remote>` bring lineage (a glob: no error when the remote has none). */
@@ -26,12 +27,16 @@ function cwdOf(repo: Repo): string {
 export function ensureLineageRefspecs(repo: Repo, remote?: string): string[] {
   const cwd = cwdOf(repo);
   const names = remote ? [remote] : remoteNames(cwd);
-  return names.filter((r) => remoteUrl(r, cwd) !== undefined && ensureFetchRefspec(r, lineageRefspec(r), cwd));
+  // test-result notes (docs/tests.md) travel the same way: both refspecs, one message
+  return names.filter((r) => remoteUrl(r, cwd) !== undefined && [ensureFetchRefspec(r, lineageRefspec(r), cwd), ensureFetchRefspec(r, notesRefspec(r), cwd)].some(Boolean));
 }
 
 export function removeLineageRefspecs(repo: Repo): void {
   const cwd = cwdOf(repo);
-  for (const r of remoteNames(cwd)) removeFetchRefspec(r, lineageRefspec(r), cwd);
+  for (const r of remoteNames(cwd)) {
+    removeFetchRefspec(r, lineageRefspec(r), cwd);
+    removeFetchRefspec(r, notesRefspec(r), cwd);
+  }
 }
 
 function resolveRemote(repo: Repo, remote?: string): { name: string; named: boolean } {

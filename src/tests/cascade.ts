@@ -95,7 +95,11 @@ export async function cascade(repo: Repo, rootPath: string, log: (s: string) => 
       let progressed = false;
       for (const m of models) {
         if (done.has(m.path)) continue;
-        const edge = graph.edgesOf(m.version).find((e) => e.parents.some((p) => renewed.has(p) || failed.has(p)));
+        // Several live edges can name a renewed parent (the same relation declared in two clones, one
+        // with a creation command): prefer one whose command this repository trusts, then any command.
+        const candidates = graph.edgesOf(m.version).filter((e) => e.parents.some((p) => renewed.has(p) || failed.has(p)));
+        const rank = (e: LiveEdge) => (e.command ? (isCommandTrusted(repo, e.id) ? 0 : 1) : 2);
+        const edge = candidates.sort((a, b) => rank(a) - rank(b))[0];
         if (!edge) continue;
         // wait until every parent of this edge that is itself downstream has been settled
         if (edge.parents.some((p) => models.some((o) => o.version === p && !done.has(o.path) && isDownstream(graph, o.version, renewed, failed)))) continue;
@@ -109,7 +113,7 @@ export async function cascade(repo: Repo, rootPath: string, log: (s: string) => 
         }
         const step = await recreate(repo, m, edge, renewed, pointerOf, tmp, reg.tests.length ? testsFor(reg, m.path, typesOf(repo, reg, [{ path: m.path, blob: m.blob }]).get(m.path)) : []);
         steps.push(step);
-        log(`${step.status === 'updated' ? 'update' : 'FAIL  '} ${m.path} (${step.recipe}): ${step.detail}`);
+        log(`${step.status === 'updated' ? 'update' : step.status === 'skipped' ? 'skip  ' : 'FAIL  '} ${m.path} (${step.recipe}): ${step.detail}`);
         if (step.status === 'updated') renewed.set(m.version, step.newVersion!);
         else failed.add(m.version);
       }

@@ -12,9 +12,10 @@ import { revParse, treeOf } from '../git/plumbing.js';
 import type { Repo } from '../repo.js';
 import { loadRegistry } from './registry.js';
 import { formatResults, noteLines, runTests, type TestResult } from './run.js';
+import { NOTES_REF } from './notes-sync.js';
 import { descendantsInIndex, downstreamMode, pairsFor, versionsOf, type StaleModel } from './select.js';
 
-export const NOTES_REF = 'refs/notes/mgit/tests';
+export { NOTES_REF };
 
 interface Pending {
   tree: string;
