@@ -14,40 +14,49 @@ export function tensorsOf(p: Pointer): TensorPart[] {
   return p.parts.filter((x): x is TensorPart => x.kind === 'tensor');
 }
 
+type Entry = { sha: string; tensor: TensorPart };
+
+function append(m: Map<string, Entry[]>, key: string, e: Entry): void {
+  const list = m.get(key);
+  if (list) list.push(e);
+  else m.set(key, [e]);
+}
+
+function newestFirst(list: Entry[] | undefined): Entry[] {
+  return list ? list.slice().reverse() : [];
+}
+
 export class PointerIndex {
   readonly pointers = new Map<string, Pointer>();
-  private readonly byKey = new Map<string, { sha: string; tensor: TensorPart }[]>();
-  private readonly byDims = new Map<string, { sha: string; tensor: TensorPart }[]>();
-  private readonly byName = new Map<string, { sha: string; tensor: TensorPart }[]>();
+  // oldest first (appending is O(1); prepending made indexing a repository's history quadratic)
+  private readonly byKey = new Map<string, Entry[]>();
+  private readonly byDims = new Map<string, Entry[]>();
+  private readonly byName = new Map<string, Entry[]>();
 
   add(p: Pointer): void {
     if (this.pointers.has(p.sha256)) return;
     this.pointers.set(p.sha256, p);
     for (const t of tensorsOf(p)) {
-      const k = tensorKey(t);
-      if (!this.byKey.has(k)) this.byKey.set(k, []);
-      this.byKey.get(k)!.unshift({ sha: p.sha256, tensor: t });
-      if (!this.byName.has(t.name)) this.byName.set(t.name, []);
-      this.byName.get(t.name)!.unshift({ sha: p.sha256, tensor: t });
-      const d = t.dims.join(',');
-      if (!this.byDims.has(d)) this.byDims.set(d, []);
-      this.byDims.get(d)!.unshift({ sha: p.sha256, tensor: t });
+      const e = { sha: p.sha256, tensor: t };
+      append(this.byKey, tensorKey(t), e);
+      append(this.byName, t.name, e);
+      append(this.byDims, t.dims.join(','), e);
     }
   }
 
   /** Tensors with this name, dtype and shape, most recently added first. */
-  same(t: { name: string; dtype: string; dims: number[] }): { sha: string; tensor: TensorPart }[] {
-    return this.byKey.get(tensorKey(t)) ?? [];
+  same(t: { name: string; dtype: string; dims: number[] }): Entry[] {
+    return newestFirst(this.byKey.get(tensorKey(t)));
   }
 
   /** Tensors of this name, any dtype or shape (pruned, sliced), most recently added first. */
-  sameName(name: string): { sha: string; tensor: TensorPart }[] {
-    return this.byName.get(name) ?? [];
+  sameName(name: string): Entry[] {
+    return newestFirst(this.byName.get(name));
   }
 
   /** Tensors of this shape, any dtype, most recently added first. */
-  sameDims(dims: number[]): { sha: string; tensor: TensorPart }[] {
-    return this.byDims.get(dims.join(',')) ?? [];
+  sameDims(dims: number[]): Entry[] {
+    return newestFirst(this.byDims.get(dims.join(',')));
   }
 
   /** Every pointer in the clean cache, oldest first (so the newest rank first). */
