@@ -1,7 +1,7 @@
 // The merge driver through real `git merge`: one-sided changes, identical changes, conflicting changes
 // under each strategy (exact bytes per tensor, onnxruntime loads and runs the result), a structural
 // conflict, structure from one side with values from the other, non-float conflicts, add/add, the
-// resolve command, install/track config, and the lineage hook point.
+// resolve command, install/track config, and the lineage edge a merge records.
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -9,6 +9,8 @@ import * as fs from 'node:fs';
 import { test } from 'node:test';
 import { Repo } from '../src/repo.js';
 import { recordMergeLineage } from '../src/merge/lineage-hook.js';
+import { mergeEdge } from '../src/lineage/record-merge.js';
+import { loadGraph } from '../src/lineage/ref.js';
 import { decodeFloats, encodeFloats } from '../src/tensor/floats.js';
 import { run, TestRepo } from './helpers/git-repo.js';
 import { DT, floatsBuffer, seededFloats } from './helpers/onnx-builder.js';
@@ -267,9 +269,27 @@ test('models added on both branches (no merge base) merge only when they agree',
   assert.ok(payloadsOf(avg.repo.path('m.onnx')).get('layer0.weight')!.equals(mapFloats(raw('layer0.weight'), (x) => f((f(x + 1) + f(x + 2)) / 2))));
 });
 
-test('lineage hook is a no-op without a lineage module', async () => {
-  const repo = TestRepo.create();
-  const r = await recordMergeLineage({ path: 'm.onnx', child: 'a'.repeat(64), parents: ['b'.repeat(64), 'c'.repeat(64)], relation: 'merge' }, Repo.require(repo.dir));
-  assert.equal(r, 'no-lineage');
+test('a merge that makes a new version records a lineage edge to both parents; one that keeps a side records none', async () => {
+  const ours = v({ replace: { 'layer0.weight': plus('layer0.weight', 1) } });
+  const theirs = v({ replace: { 'layer0.weight': plus('layer0.weight', 2) } });
+  const m = threeWay(v({}), ours, theirs, ['mgit.mergeStrategy=average']);
+  assertClean(m);
+  const repo = Repo.require(m.repo.dir);
+  const child = sha(m.repo.read('m.onnx'));
+  // (the lab repository is shared: earlier tests may have made the same version another way)
+  const edges = loadGraph(repo).edgesOf(child).filter((e) => e.meta?.strategy === 'average' && e.meta?.base === sha(v({})));
+  assert.equal(edges.length, 1);
+  assert.deepEqual(edges[0]!.parents, [sha(ours), sha(theirs)]);
+  assert.deepEqual(edges[0]!.parentPaths, ['m.onnx', 'm.onnx']);
+  assert.equal(edges[0]!.relation, 'merge');
+
+  // the result is theirs (only theirs changed): nothing new was made, git history says it all
+  const one = threeWay(v({}), v({}), theirs);
+  assertClean(one);
+  assert.equal(sha(one.repo.read('m.onnx')), sha(theirs));
+  assert.equal(mergeEdge({ path: 'm.onnx', child: sha(theirs), parents: [sha(v({})), sha(theirs)], relation: 'merge' }), undefined);
+  // a lineage failure never fails the merge
+  const r = await recordMergeLineage({ path: 'm.onnx', child: 'x', parents: ['b'.repeat(64), 'c'.repeat(64)], relation: 'merge' }, repo);
+  assert.equal(r, 'failed');
   void floatsBuffer;
 });

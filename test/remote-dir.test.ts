@@ -6,6 +6,7 @@
 // recursion guard.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -282,6 +283,51 @@ test('a chunk corrupted on storage is named; the rest of the checkout completes;
   assert.match(archive.stderr, named);
   assert.match(archive.stderr, /smudge filter mgit failed/);
 });
+
+test('git archive in a bare clone downloads the chunks synchronously; a filter with no repository exits instead of hanging git', async () => {
+  const env = userEnv();
+  const bare = bareRepo(env);
+  const src = makeSource(env, { 'models/a.onnx': A, 'models/b.onnx': B });
+  src.git('remote', 'add', 'origin', `mgit::${bare}`);
+  assert.equal(src.tryGit('push', '-u', 'origin', 'main').status, 0);
+
+  // A bare repository has no work tree: the filter must still find the repository and its storage.
+  const c = clone(`mgit::${bare}`, env, ['--bare']);
+  assert.equal(c.status, 0, c.stderr);
+  const out = tempDir('untar');
+  const archive = run('git', ['archive', '--format=tar', '-o', path.join(out, 'x.tar'), 'HEAD'], { cwd: c.dir, env, timeout: 60_000 });
+  assert.equal(archive.status, 0, archive.stderr);
+  assert.equal(run('tar', ['-xf', 'x.tar'], { cwd: out, env }).status, 0);
+  sameFile(out, 'models/a.onnx', A);
+  sameFile(out, 'models/b.onnx', B);
+
+  // A filter that cannot start after the handshake (here: no repository) must exit, since git keeps
+  // the pipe open and would wait for it forever.
+  const nowhere = tempDir('norepo');
+  const child = spawn('git-mgit', ['filter-process'], { cwd: nowhere, env: { ...env, GIT_CEILING_DIRECTORIES: path.dirname(nowhere) } });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.resume();
+  child.stdin.write(Buffer.concat([...['git-filter-client\n', 'version=2\n'].map(pkt), Buffer.from('0000'), ...['capability=clean\n', 'capability=smudge\n'].map(pkt), Buffer.from('0000')]));
+  // stdin stays open, as git keeps it
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve(null);
+    }, 30_000);
+    child.on('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
+  assert.notEqual(code, null, 'the filter process hung with git\'s pipe open');
+  assert.notEqual(code, 0);
+  assert.match(stderr, /not in a git repository/);
+});
+
+function pkt(text: string): Buffer {
+  return Buffer.from((text.length + 4).toString(16).padStart(4, '0') + text);
+}
 
 test('plain remotes: the pre-push hook uploads chunks before git moves refs, and refuses the push when it cannot', () => {
   const env = userEnv();

@@ -3,9 +3,22 @@
 
 import { installHooks } from '../hooks/install.js';
 import { runFilterProcess } from '../filter/process.js';
+import { errorMessage, isMgitError } from '../errors.js';
 import { trace } from '../trace.js';
 
 export async function filterProcess(): Promise<number> {
+  try {
+    await run();
+  } catch (e) {
+    // git keeps our stdin open and waits for an answer: returning would leave the process (and git)
+    // hanging on the open pipe. Say why and exit; git then reports the filter as failed.
+    process.stderr.write(`mgit: ${errorMessage(e)}\n`);
+    process.exit(isMgitError(e) ? e.exitCode : 1);
+  }
+  return 0;
+}
+
+async function run(): Promise<void> {
   await runFilterProcess(process.stdin, process.stdout, {
     onStart: (repo) => {
       if (!repo.configBool('mgit.autoInstallHooks', true)) return;
@@ -21,5 +34,4 @@ export async function filterProcess(): Promise<number> {
       }
     },
   });
-  return 0;
 }

@@ -59,10 +59,11 @@ export interface RepoPaths {
 
 /** Where the repository is, or undefined outside one. */
 export function findRepo(cwd?: string): RepoPaths | undefined {
-  const r = git(['rev-parse', '--path-format=absolute', '--git-dir', '--git-common-dir', '--git-path', 'hooks', '--is-bare-repository', '--show-toplevel'], {
-    cwd,
-    okStatus: [128],
-  });
+  const args = ['rev-parse', '--path-format=absolute', '--git-dir', '--git-common-dir', '--git-path', 'hooks', '--is-bare-repository'];
+  let r = git([...args, '--show-toplevel'], { cwd, okStatus: [128] });
+  // git 2.39 refuses --show-toplevel without a work tree (a bare repository, or a cwd inside .git):
+  // that is still a repository (the filter runs there for `git archive`, hooks run there), with no top.
+  if (r.status !== 0) r = git(args, { cwd, okStatus: [128] });
   if (r.status !== 0) return undefined;
   const [gitDir, commonDir, hooks, bare, top] = r.stdout.toString('utf8').split('\n');
   return { gitDir, commonDir, hooks, top: bare === 'true' || !top ? undefined : top };

@@ -1,11 +1,11 @@
-// Hook point between the merge driver and the lineage graph (developed separately).
+// Hook point between the merge driver and the lineage graph.
 //
-// Owns: telling lineage that a merged model version exists, with both parents (relation `merge`). The
-// lineage feature provides `src/lineage/record-merge.ts` exporting
+// Owns: telling lineage that a merged model version exists, with both parents (relation `merge`).
+// `src/lineage/record-merge.ts` exports
 //     recordMerge(edge: MergeLineageEdge, repo: Repo): Promise<void> | void
-// and this function calls it when the module is present; without it, this is a no-op.
-// Must never: fail or slow down a merge: a missing module is the normal case, and any error from lineage
-// is traced (MGIT_TRACE) and otherwise ignored; the merge result stands either way.
+// and this function calls it (a build without that module makes this a no-op).
+// Must never: fail or slow down a merge: any error from lineage is traced (MGIT_TRACE) and otherwise
+// ignored; the merge result stands either way.
 
 import type { Repo } from '../repo.js';
 import { errorMessage } from '../errors.js';
