@@ -4,6 +4,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { ChunkCorruptError, ChunkMissingError, MgitError } from '../errors.js';
+import { releaseGarbage, RELEASE_FROM } from './release.js';
 import type { ChunkStore } from './store.js';
 
 const AHEAD = 2;
@@ -65,7 +66,9 @@ export class PrefetchReader {
       if (i + AHEAD < ids.length) request(i + AHEAD);
       const r = await this.reply(seqs[i]);
       if (!r.ok) throw rebuild(r);
+      const size = r.buf!.byteLength;
       yield Buffer.from(r.buf!);
+      if (size >= RELEASE_FROM) releaseGarbage(); // the pieces before this one are written: free them
     }
   }
 

@@ -3,6 +3,7 @@
 // Owns nothing but its own ChunkStore instance (with its own cache of decoded delta bases).
 
 import { parentPort, workerData } from 'node:worker_threads';
+import { releaseGarbage, RELEASE_FROM } from './release.js';
 import { ChunkStore } from './store.js';
 
 const store = new ChunkStore((workerData as { root: string }).root);
@@ -15,6 +16,7 @@ parentPort!.on('message', (msg: { seq: number; id: string }) => {
     const whole = b.byteOffset === 0 && b.length === b.buffer.byteLength;
     const ab = (whole && !store.isCached(msg.id) ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.length)) as ArrayBuffer;
     parentPort!.postMessage({ seq: msg.seq, ok: true, buf: ab }, [ab]);
+    if (b.length >= RELEASE_FROM) releaseGarbage(); // what decoding it took (object, streams, bases) is garbage now
   } catch (e) {
     const err = e as Error & { code?: string; chunk?: string };
     parentPort!.postMessage({ seq: msg.seq, ok: false, code: err.code, message: err.message, chunk: err.chunk });
