@@ -198,6 +198,22 @@ test('a clean cache hit never returns a pointer whose chunks gc removed', () => 
   void floatsBuffer;
 });
 
+test('an fp16 copy at a new path finds its float32 source among layers of one shape in newer models', () => {
+  const repo = TestRepo.create();
+  // every layer of these models is W x W: the newest float32 tensors of that shape are other.onnx's
+  const other = mlpTensors({ seed: 7, layers: 4, width: W });
+  repo.write('models/base.onnx', modelOf(base, W));
+  repo.commitAll('base');
+  repo.write('models/other.onnx', modelOf(other, W));
+  repo.commitAll('an unrelated model of the same architecture');
+  repo.write('models/half.onnx', modelOf(toFp16(base), W));
+  repo.commitAll('base cast to float16');
+  const stored = () => JSON.parse(repo.mgit('stats', '--json')).models.find((m: { path: string }) => m.path === 'models/half.onnx').storedBytes;
+  assert.ok(stored() < 5000, `clean predicts the fp16 copy from base.onnx's tensors of the same name: ${stored()} bytes`);
+  repo.mgit('repack');
+  assert.ok(stored() < 5000, `and repack keeps it so: ${stored()} bytes`);
+});
+
 test('gc keeps the chunks of a clean-cache entry in use, and drops an entry before its chunks', () => {
   const repo = TestRepo.create();
   const m = modelOf(fineTune(base, 91, 1e-3), W);

@@ -71,7 +71,11 @@ export function planBases(tensors: TensorDesc[], sources: { previous?: Pointer; 
       for (const p of direct) add(pieceOf(tensorsOf(p).find((x) => x.name === t.name && x.dims.join(',') !== t.dims.join(',')), piece));
       for (const e of (index?.sameName(t.name) ?? []).filter((x) => x.tensor.dims.join(',') !== t.dims.join(',')).slice(0, perSource)) add(pieceOf(e.tensor, piece));
       if (NARROW.has(t.dtype) && index) {
-        for (const e of index.sameDims(t.dims).filter((x) => x.tensor.dtype === 'float32').slice(0, perSource)) add(pieceOf(e.tensor, piece));
+        // the float32 tensors it may be a cast or quantization of: those of its own name first (a model's
+        // layers often share one shape, and the newest of them would crowd out the right one)
+        const wide = index.sameDims(t.dims).filter((x) => x.tensor.dtype === 'float32');
+        const ranked = [...wide.filter((x) => x.tensor.name === t.name), ...wide.filter((x) => x.tensor.name !== t.name)];
+        for (const e of ranked.slice(0, perSource)) add(pieceOf(e.tensor, piece));
       }
       return out;
     },
