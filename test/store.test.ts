@@ -13,6 +13,9 @@ import { ChunkCorruptError, ChunkMissingError } from '../src/errors.js';
 import { decodeObject, encodeStandalone } from '../src/store/object.js';
 import { ChunkStore, sha256 } from '../src/store/store.js';
 import { putChunk } from '../src/store/encoder.js';
+import { CleanCache } from '../src/store/clean-cache.js';
+import { PointerIndex } from '../src/store/pointer-index.js';
+import { formatPointer, type Pointer } from '../src/codec/pointer.js';
 import { floatsBuffer, seededFloats } from './helpers/onnx-builder.js';
 import { PROJECT, tempDir } from './helpers/git-repo.js';
 
@@ -119,4 +122,28 @@ test('concurrent writers of the same chunks leave whole, valid objects', async (
   assert.equal(ids.length, 40);
   for (const id of ids) assert.equal(sha256(store.get(id)), id);
   assert.deepEqual(fs.readdirSync(store.tmp), [], 'no temp files left behind');
+});
+
+test('clean indexes the newest cache entries only, and still reads any entry by its id', () => {
+  const store = ChunkStore.forGitDir(tempDir('git'));
+  const cache = new CleanCache(store);
+  const hex = (n: number) => n.toString(16).padStart(64, '0');
+  const pointers: Pointer[] = [1, 2, 3].map((n) => ({
+    format: 'onnx',
+    size: 1024 + 8,
+    sha256: hex(n),
+    skeleton: [{ chunk: hex(100 + n), length: 8 }],
+    parts: [{ kind: 'gap', length: 8 }, { kind: 'tensor', name: `w${n}`, dtype: 'float32', dims: [256], pieces: [{ chunk: hex(200 + n), length: 1024 }] }],
+  }));
+  pointers.forEach((p, i) => {
+    cache.set(p.sha256, Buffer.from(formatPointer(p)));
+    const t = new Date(Date.now() - (10 - i) * 60_000); // written a minute apart, oldest first
+    fs.utimesSync(path.join(cache.dir, p.sha256), t, t);
+  });
+  assert.deepEqual([...PointerIndex.fromCache(cache).pointers.keys()], [hex(1), hex(2), hex(3)]);
+  const idx = PointerIndex.fromCache(cache, 2);
+  assert.deepEqual([...idx.pointers.keys()], [hex(2), hex(3)], 'the two most recently written or hit');
+  assert.equal(idx.sameName('w1').length, 0);
+  assert.equal(cache.pointer(hex(1))?.sha256, hex(1), 'a declared parent is read by its id wherever it is');
+  assert.equal(cache.pointer(hex(9)), undefined);
 });

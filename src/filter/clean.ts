@@ -71,7 +71,7 @@ export async function cleanSpooled(store: ChunkStore, cache: CleanCache, sp: Spo
   }
   const previous = await sources.previous?.().catch(() => undefined);
   const index = sources.index?.();
-  const parents = index ? (await lineageParents(sources, sp.sha256)).map((v) => index.pointers.get(v)).filter((p): p is Pointer => !!p) : [];
+  const parents = index ? (await lineageParents(sources, sp.sha256)).map((v) => index.pointers.get(v) ?? cache.pointer(v)).filter((p): p is Pointer => !!p) : [];
   const fd = fs.openSync(sp.path, 'r');
   try {
     const p = buildPointer(storeSink(store), fd, sp.size, sp.sha256, stats, (tensors) => planBases(tensors, { previous, parents, index }));

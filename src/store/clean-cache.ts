@@ -75,8 +75,22 @@ export class CleanCache {
     fs.rmSync(this.file(sha), { force: true });
   }
 
-  /** Every readable entry, oldest first, with the time it was last written or hit. */
-  entries(): CacheEntry[] {
+  /** An entry's pointer, parsed, without marking it in use; undefined when absent or unreadable. */
+  pointer(sha: string): Pointer | undefined {
+    const text = this.read(sha);
+    try {
+      const p = text && parsePointer(text);
+      return p && p.sha256 === sha ? p : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Every readable entry (or the `newest` most recently written or hit), oldest first, with the time
+   * it was last written or hit.
+   */
+  entries(newest = Infinity): CacheEntry[] {
     let names: string[] = [];
     try {
       names = fs.readdirSync(this.dir).filter((n) => NAME.test(n));
@@ -92,7 +106,7 @@ export class CleanCache {
     });
     withTime.sort((a, b) => a.mtime - b.mtime);
     const out: CacheEntry[] = [];
-    for (const { sha, mtime } of withTime) {
+    for (const { sha, mtime } of withTime.slice(Math.max(0, withTime.length - newest))) {
       const text = this.read(sha);
       if (!text) continue;
       try {

@@ -16,6 +16,9 @@ export function tensorsOf(p: Pointer): TensorPart[] {
 
 type Entry = { sha: string; tensor: TensorPart };
 
+/** How many of the clean cache's models clean indexes as candidate delta bases. */
+export const CLEAN_INDEX_MODELS = 256;
+
 function append(m: Map<string, Entry[]>, key: string, e: Entry): void {
   const list = m.get(key);
   if (list) list.push(e);
@@ -59,10 +62,15 @@ export class PointerIndex {
     return newestFirst(this.byDims.get(dims.join(',')));
   }
 
-  /** Every pointer in the clean cache, oldest first (so the newest rank first). */
-  static fromCache(cache: CleanCache): PointerIndex {
+  /**
+   * The pointers of the clean cache written or hit most recently, oldest first (so the newest rank
+   * first). Clean builds this on every cache miss: reading every entry cost 1-3 ms each, seconds per
+   * `git add` in a repository of a thousand models. Related models are mostly recent ones; repack
+   * searches all of history, and clean reads a declared lineage parent by its id wherever it is.
+   */
+  static fromCache(cache: CleanCache, newest = CLEAN_INDEX_MODELS): PointerIndex {
     const idx = new PointerIndex();
-    for (const e of cache.entries()) idx.add(e.pointer);
+    for (const e of cache.entries(newest)) idx.add(e.pointer);
     return idx;
   }
 }
