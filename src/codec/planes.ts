@@ -21,52 +21,27 @@ export function fromPlanes(src: Uint8Array, width: number): Buffer {
 
 /**
  * Inverse of toPlanes from the planes as separate buffers (plane k is planes[k]; the last one also
- * carries the trailing bytes), XORed with `xor` when given: one pass over the data, where joining
- * the planes, transposing and XORing with a delta base would take three and two extra buffers.
+ * carries the trailing bytes), XORed with `xor` when given: the planes are never joined first, which
+ * saves a pass and a buffer the size of the chunk.
  */
 export function fromPlaneList(planes: Uint8Array[], width: number, xor?: Uint8Array): Buffer {
   const n = planes[0]?.length ?? 0;
   const total = planes.reduce((a, p) => a + p.length, 0);
   const even = planes.length === width && planes.every((p, k) => p.length === n || (k === width - 1 && p.length >= n));
-  if (!even || (width !== 4 && width !== 2) || n % 4 !== 0 || n === 0 || (xor && xor.length !== total)) {
-    const out = width <= 1 ? Buffer.concat(planes, total) : fromPlanes(Buffer.concat(planes, total), width);
-    if (xor) xorInPlace(out, xor);
-    return out;
-  }
-  const out = Buffer.allocUnsafeSlow(total);
-  const q = n >> 2;
-  const words = (b: Uint8Array) => {
-    const a = aligned(b);
-    return new Uint32Array(a.buffer, a.byteOffset, q);
-  };
-  const x = xor ? aligned(xor) : undefined;
-  const dst = new Uint32Array(out.buffer, 0, (n * width) >> 2);
-  const xw = x ? new Uint32Array(x.buffer, x.byteOffset, (n * width) >> 2) : undefined;
-  if (width === 4) {
-    const [p0, p1, p2, p3] = planes.map(words);
-    for (let i = 0; i < q; i++) {
-      const a = p0[i];
-      const b = p1[i];
-      const c = p2[i];
-      const d = p3[i];
-      dst[4 * i] = (a & 0xff) | ((b & 0xff) << 8) | ((c & 0xff) << 16) | ((d & 0xff) << 24);
-      dst[4 * i + 1] = ((a >>> 8) & 0xff) | (b & 0xff00) | ((c & 0xff00) << 8) | ((d & 0xff00) << 16);
-      dst[4 * i + 2] = ((a >>> 16) & 0xff) | ((b >>> 8) & 0xff00) | (c & 0xff0000) | ((d & 0xff0000) << 8);
-      dst[4 * i + 3] = (a >>> 24) | ((b >>> 16) & 0xff00) | ((c >>> 8) & 0xff0000) | (d & 0xff000000);
-    }
+  let out: Buffer;
+  if (even && (width === 4 || width === 2) && n % 4 === 0 && n > 0) {
+    out = Buffer.allocUnsafeSlow(total);
+    const q = n >> 2;
+    const views = planes.map((b) => {
+      const a = aligned(b);
+      return new Uint32Array(a.buffer, a.byteOffset, q);
+    });
+    (width === 4 ? interleave4 : interleave2)(views, new Uint32Array(out.buffer, 0, (n * width) >> 2), q);
+    out.set(planes[width - 1].subarray(n), n * width);
   } else {
-    const [lo, hi] = planes.map(words);
-    for (let i = 0; i < q; i++) {
-      const l = lo[i];
-      const h = hi[i];
-      dst[2 * i] = (l & 0xff) | ((h & 0xff) << 8) | ((l & 0xff00) << 8) | ((h & 0xff00) << 16);
-      dst[2 * i + 1] = ((l >>> 16) & 0xff) | ((h >>> 8) & 0xff00) | ((l >>> 8) & 0xff0000) | (h & 0xff000000);
-    }
+    out = width <= 1 ? Buffer.concat(planes, total) : fromPlanes(Buffer.concat(planes, total), width);
   }
-  if (xw) for (let i = 0; i < xw.length; i++) dst[i] ^= xw[i];
-  const last = planes[width - 1];
-  out.set(last.subarray(n), n * width);
-  if (x) for (let i = n * width; i < total; i++) out[i] ^= x[i];
+  if (xor) xorInPlace(out, xor);
   return out;
 }
 
@@ -91,8 +66,11 @@ function transpose(src: Uint8Array, width: number, forward: boolean): Buffer {
   if ((width === 4 || width === 2) && n % 4 === 0 && n > 0) {
     const s = aligned(src);
     const words = width === 4 ? n : n >> 1;
-    const kernel = width === 4 ? transpose4 : planes2;
-    kernel(new Uint32Array(s.buffer, s.byteOffset, words), new Uint32Array(out.buffer, out.byteOffset, words), n >> 2, forward);
+    const q = n >> 2;
+    const whole = new Uint32Array(s.buffer, s.byteOffset, words);
+    const dst = new Uint32Array(out.buffer, out.byteOffset, words);
+    if (forward) (width === 4 ? deinterleave4 : deinterleave2)(whole, dst, q);
+    else (width === 4 ? interleave4 : interleave2)(Array.from({ length: width }, (_, k) => whole.subarray(k * q, (k + 1) * q)), dst, q);
   } else {
     for (let k = 0; k < width; k++) {
       const base = k * n;
@@ -104,56 +82,54 @@ function transpose(src: Uint8Array, width: number, forward: boolean): Buffer {
   return out;
 }
 
-/**
- * 4x4 byte transpose over q groups of four 4-byte elements. Forward: elements -> planes (plane k
- * occupies words [k*q, (k+1)*q)); backward: planes -> elements. The kernel is its own inverse up to
- * where the words are read from and written to.
- */
-function transpose4(src: Uint32Array, dst: Uint32Array, q: number, forward: boolean): void {
+// 4x4 byte transposes over q groups of four 4-byte elements: elements -> planes (plane k occupies
+// words [k*q, (k+1)*q) of dst) and back (word i of each plane holds byte k of elements 4i..4i+3).
+// The same shuffle serves both; only where the words are read from and written to differs.
+
+function deinterleave4(src: Uint32Array, dst: Uint32Array, q: number): void {
   for (let i = 0; i < q; i++) {
-    let a: number, b: number, c: number, d: number;
-    if (forward) {
-      a = src[4 * i];
-      b = src[4 * i + 1];
-      c = src[4 * i + 2];
-      d = src[4 * i + 3];
-    } else {
-      a = src[i];
-      b = src[q + i];
-      c = src[2 * q + i];
-      d = src[3 * q + i];
-    }
-    const w0 = (a & 0xff) | ((b & 0xff) << 8) | ((c & 0xff) << 16) | ((d & 0xff) << 24);
-    const w1 = ((a >>> 8) & 0xff) | (b & 0xff00) | ((c & 0xff00) << 8) | ((d & 0xff00) << 16);
-    const w2 = ((a >>> 16) & 0xff) | ((b >>> 8) & 0xff00) | (c & 0xff0000) | ((d & 0xff0000) << 8);
-    const w3 = (a >>> 24) | ((b >>> 16) & 0xff00) | ((c >>> 8) & 0xff0000) | (d & 0xff000000);
-    if (forward) {
-      dst[i] = w0;
-      dst[q + i] = w1;
-      dst[2 * q + i] = w2;
-      dst[3 * q + i] = w3;
-    } else {
-      dst[4 * i] = w0;
-      dst[4 * i + 1] = w1;
-      dst[4 * i + 2] = w2;
-      dst[4 * i + 3] = w3;
-    }
+    const a = src[4 * i];
+    const b = src[4 * i + 1];
+    const c = src[4 * i + 2];
+    const d = src[4 * i + 3];
+    dst[i] = (a & 0xff) | ((b & 0xff) << 8) | ((c & 0xff) << 16) | ((d & 0xff) << 24);
+    dst[q + i] = ((a >>> 8) & 0xff) | (b & 0xff00) | ((c & 0xff00) << 8) | ((d & 0xff00) << 16);
+    dst[2 * q + i] = ((a >>> 16) & 0xff) | ((b >>> 8) & 0xff00) | (c & 0xff0000) | ((d & 0xff0000) << 8);
+    dst[3 * q + i] = (a >>> 24) | ((b >>> 16) & 0xff00) | ((c >>> 8) & 0xff0000) | (d & 0xff000000);
   }
 }
 
-/** 2-byte elements: q groups of four elements (two words) <-> one word in each of the two planes. */
-function planes2(src: Uint32Array, dst: Uint32Array, q: number, forward: boolean): void {
+function interleave4(planes: Uint32Array[], dst: Uint32Array, q: number): void {
+  const [p0, p1, p2, p3] = planes;
   for (let i = 0; i < q; i++) {
-    if (forward) {
-      const a = src[2 * i];
-      const b = src[2 * i + 1];
-      dst[i] = (a & 0xff) | ((a >>> 8) & 0xff00) | ((b & 0xff) << 16) | ((b << 8) & 0xff000000);
-      dst[q + i] = ((a >>> 8) & 0xff) | ((a >>> 16) & 0xff00) | ((b & 0xff00) << 8) | (b & 0xff000000);
-    } else {
-      const lo = src[i];
-      const hi = src[q + i];
-      dst[2 * i] = (lo & 0xff) | ((hi & 0xff) << 8) | ((lo & 0xff00) << 8) | ((hi & 0xff00) << 16);
-      dst[2 * i + 1] = ((lo >>> 16) & 0xff) | ((hi >>> 8) & 0xff00) | ((lo >>> 8) & 0xff0000) | (hi & 0xff000000);
-    }
+    const a = p0[i];
+    const b = p1[i];
+    const c = p2[i];
+    const d = p3[i];
+    dst[4 * i] = (a & 0xff) | ((b & 0xff) << 8) | ((c & 0xff) << 16) | ((d & 0xff) << 24);
+    dst[4 * i + 1] = ((a >>> 8) & 0xff) | (b & 0xff00) | ((c & 0xff00) << 8) | ((d & 0xff00) << 16);
+    dst[4 * i + 2] = ((a >>> 16) & 0xff) | ((b >>> 8) & 0xff00) | (c & 0xff0000) | ((d & 0xff0000) << 8);
+    dst[4 * i + 3] = (a >>> 24) | ((b >>> 16) & 0xff00) | ((c >>> 8) & 0xff0000) | (d & 0xff000000);
+  }
+}
+
+// 2-byte elements: q groups of four elements (two words) <-> one word in each of the two planes.
+
+function deinterleave2(src: Uint32Array, dst: Uint32Array, q: number): void {
+  for (let i = 0; i < q; i++) {
+    const a = src[2 * i];
+    const b = src[2 * i + 1];
+    dst[i] = (a & 0xff) | ((a >>> 8) & 0xff00) | ((b & 0xff) << 16) | ((b << 8) & 0xff000000);
+    dst[q + i] = ((a >>> 8) & 0xff) | ((a >>> 16) & 0xff00) | ((b & 0xff00) << 8) | (b & 0xff000000);
+  }
+}
+
+function interleave2(planes: Uint32Array[], dst: Uint32Array, q: number): void {
+  const [lo, hi] = planes;
+  for (let i = 0; i < q; i++) {
+    const l = lo[i];
+    const h = hi[i];
+    dst[2 * i] = (l & 0xff) | ((h & 0xff) << 8) | ((l & 0xff00) << 8) | ((h & 0xff00) << 16);
+    dst[2 * i + 1] = ((l >>> 16) & 0xff) | ((h >>> 8) & 0xff00) | ((l >>> 8) & 0xff0000) | (h & 0xff000000);
   }
 }
