@@ -48,16 +48,15 @@ export class CleanCache {
   }
 
   get(sha: string): Buffer | undefined {
-    const text = this.read(sha);
-    if (!text) return undefined;
+    const entry = this.parsed(sha);
+    if (!entry) return undefined;
+    const now = new Date();
     try {
-      if (parsePointer(text).sha256 !== sha) return undefined;
-      const now = new Date();
       fs.utimesSync(this.file(sha), now, now); // in use: gc keeps its chunks for its grace period
-      return text;
     } catch {
       return undefined;
     }
+    return entry.text;
   }
 
   set(sha: string, pointer: Buffer): void {
@@ -77,10 +76,16 @@ export class CleanCache {
 
   /** An entry's pointer, parsed, without marking it in use; undefined when absent or unreadable. */
   pointer(sha: string): Pointer | undefined {
+    return this.parsed(sha)?.pointer;
+  }
+
+  /** An entry that parses as the pointer of exactly this file. */
+  private parsed(sha: string): { text: Buffer; pointer: Pointer } | undefined {
     const text = this.read(sha);
+    if (!text) return undefined;
     try {
-      const p = text && parsePointer(text);
-      return p && p.sha256 === sha ? p : undefined;
+      const pointer = parsePointer(text);
+      return pointer.sha256 === sha ? { text, pointer } : undefined;
     } catch {
       return undefined;
     }
