@@ -10,6 +10,11 @@ import { isMgitError } from './errors.js';
 const COMMANDS = ['install', 'uninstall', 'track', 'untrack', 'ls-files', 'checkout', 'fsck', 'repack', 'gc', 'stats', 'diff', 'resolve', 'lineage', 'log-lineage', 'trust', 'test', 'bisect', 'cascade', 'push', 'fetch', 'clean', 'smudge', 'version'];
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '__prestart') {
+    // a filter process started ahead of time (src/prestart.ts); not a user command
+    const { serve } = await import('./prestart.js');
+    return await serve(argv[1] ?? '');
+  }
   restoreCaEnv();
   // A reader that stops early (`git mgit stats | head`) closes our stdout: exit quietly, as git does.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {

@@ -2,7 +2,7 @@
 // filter process get one of these instead of finding git directories themselves.
 
 import { MgitError } from './errors.js';
-import { configSnapshot, findRepo, parseBool, type RepoPaths } from './git/git.js';
+import { configSnapshot, configSnapshotAsync, findRepo, findRepoAsync, parseBool, type RepoPaths } from './git/git.js';
 import { CleanCache } from './store/clean-cache.js';
 import { PointerIndex } from './store/pointer-index.js';
 import { ChunkStore } from './store/store.js';
@@ -21,6 +21,18 @@ export class Repo {
   static find(cwd?: string): Repo | undefined {
     const p = findRepo(cwd);
     return p ? new Repo(p) : undefined;
+  }
+
+  /**
+   * `require`, with the repository's paths and settings read by two git processes at once, without
+   * blocking: the filter starts this before its handshake, so that both overlap with git's.
+   */
+  static async requireAsync(): Promise<Repo> {
+    const [paths, config] = await Promise.all([findRepoAsync(), configSnapshotAsync()]);
+    if (!paths) throw new MgitError('ENOREPO', 'not in a git repository');
+    const repo = new Repo(paths);
+    repo._config = config;
+    return repo;
   }
 
   static require(cwd?: string): Repo {
@@ -54,6 +66,11 @@ export class Repo {
   get pointerIndex(): PointerIndex {
     this._index ??= PointerIndex.fromCache(this.cleanCache);
     return this._index;
+  }
+
+  /** Lets go of open files (a prestarted filter serves many repositories over its life). */
+  close(): void {
+    this._store?.close();
   }
 
   get cleanCache(): CleanCache {

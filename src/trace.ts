@@ -3,15 +3,15 @@
 
 import * as fs from 'node:fs';
 
-const target = process.env.MGIT_TRACE;
-const enabled = !!target && target !== '0' && target !== 'false';
-
 export function trace(msg: string): void {
-  if (!enabled) return;
+  // read at each call, not at load: a prestarted filter (src/prestart.ts) loads modules before it
+  // has the environment of the git command it serves
+  const target = process.env.MGIT_TRACE;
+  if (!target || target === '0' || target === 'false') return;
   const line = `${new Date().toISOString()} mgit[${process.pid}] ${msg}\n`;
-  if (target!.startsWith('/')) {
+  if (target.startsWith('/')) {
     try {
-      fs.appendFileSync(target!, line);
+      fs.appendFileSync(target, line);
     } catch {
       // tracing must never break the command being traced
     }

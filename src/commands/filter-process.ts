@@ -9,6 +9,7 @@ import { trace } from '../trace.js';
 export async function filterProcess(): Promise<number> {
   try {
     await run();
+    await starting;
   } catch (e) {
     // git keeps our stdin open and waits for an answer: returning would leave the process (and git)
     // hanging on the open pipe. Say why and exit; git then reports the filter as failed.
@@ -18,9 +19,15 @@ export async function filterProcess(): Promise<number> {
   return 0;
 }
 
+/** Filling the pool of prestarted processes: done before this process exits, however short its job. */
+let starting: Promise<void> | undefined;
+
 async function run(): Promise<void> {
   await runFilterProcess(process.stdin, process.stdout, {
     onStart: (repo) => {
+      // git's next command finds a process waiting (bin/git-mgit, src/prestart.ts)
+      const prestart = repo.configBool('mgit.prestart', true);
+      starting = import('../prestart.js').then(({ filterStarted }) => filterStarted(prestart)).catch(() => undefined);
       if (!repo.configBool('mgit.autoInstallHooks', true)) return;
       const changes = installHooks({ onlyMissing: true, dir: repo.paths.hooks });
       for (const c of changes) trace(`hook ${c.hook}: ${c.action}`);

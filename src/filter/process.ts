@@ -26,8 +26,10 @@ export interface FilterOptions {
 export async function runFilterProcess(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, opts: FilterOptions = {}): Promise<void> {
   const reader = new PktReader(input as never);
   const writer = new PktWriter(output as never);
+  const found = Repo.requireAsync();
+  found.catch(() => undefined); // awaited below, after the handshake
   await handshake(reader, writer);
-  const repo = Repo.require();
+  const repo = await found;
   const skipSmudge = skipSmudgeWanted(repo);
   try {
     opts.onStart?.(repo);
@@ -44,6 +46,7 @@ export async function runFilterProcess(input: NodeJS.ReadableStream, output: Nod
       await prefetch?.close();
       catFile = undefined;
       prefetch = undefined;
+      repo.close();
       return;
     }
     const command = req.get('command');

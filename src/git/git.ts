@@ -2,7 +2,7 @@
 // Commands run with the caller's environment (git sets GIT_DIR and friends for filters and hooks,
 // and we must follow them), never through a shell.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { GitError } from '../errors.js';
 
@@ -34,6 +34,24 @@ export function git(args: string[], opts: GitOptions = {}): GitResult {
   return { stdout: r.stdout, stderr, status };
 }
 
+/** `git` without blocking: for start-up work that can overlap (the filter's handshake). */
+export function gitAsync(args: string[], opts: GitOptions = {}): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => reject(new GitError(args, e.message, null)));
+    child.on('close', (code) => {
+      const status = code ?? 128;
+      const stderr = Buffer.concat(err).toString('utf8');
+      if (status !== 0 && !(opts.okStatus ?? []).includes(status)) reject(new GitError(args, stderr, status));
+      else resolve({ stdout: Buffer.concat(out), stderr, status });
+    });
+  });
+}
+
 /** stdout as text without the trailing newline. */
 export function gitText(args: string[], opts: GitOptions = {}): string {
   return git(args, opts).stdout.toString('utf8').replace(/\n$/, '');
@@ -58,14 +76,24 @@ export interface RepoPaths {
 }
 
 /** Where the repository is, or undefined outside one. */
+const REPO_ARGS = ['rev-parse', '--path-format=absolute', '--git-dir', '--git-common-dir', '--git-path', 'hooks', '--is-bare-repository'];
+
 export function findRepo(cwd?: string): RepoPaths | undefined {
-  const args = ['rev-parse', '--path-format=absolute', '--git-dir', '--git-common-dir', '--git-path', 'hooks', '--is-bare-repository'];
-  let r = git([...args, '--show-toplevel'], { cwd, okStatus: [128] });
+  let r = git([...REPO_ARGS, '--show-toplevel'], { cwd, okStatus: [128] });
   // git 2.39 refuses --show-toplevel without a work tree (a bare repository, or a cwd inside .git):
   // that is still a repository (the filter runs there for `git archive`, hooks run there), with no top.
-  if (r.status !== 0) r = git(args, { cwd, okStatus: [128] });
-  if (r.status !== 0) return undefined;
-  const [gitDir, commonDir, hooks, bare, top] = r.stdout.toString('utf8').split('\n');
+  if (r.status !== 0) r = git(REPO_ARGS, { cwd, okStatus: [128] });
+  return r.status === 0 ? repoPaths(r.stdout) : undefined;
+}
+
+export async function findRepoAsync(cwd?: string): Promise<RepoPaths | undefined> {
+  let r = await gitAsync([...REPO_ARGS, '--show-toplevel'], { cwd, okStatus: [128] });
+  if (r.status !== 0) r = await gitAsync(REPO_ARGS, { cwd, okStatus: [128] });
+  return r.status === 0 ? repoPaths(r.stdout) : undefined;
+}
+
+function repoPaths(stdout: Buffer): RepoPaths {
+  const [gitDir, commonDir, hooks, bare, top] = stdout.toString('utf8').split('\n');
   return { gitDir, commonDir, hooks, top: bare === 'true' || !top ? undefined : top };
 }
 
@@ -109,8 +137,15 @@ export function configBool(key: string, dflt: boolean, cwd?: string): boolean {
  * filter). Keys are as `git config --list` prints them: section and name lowercase.
  */
 export function configSnapshot(cwd?: string): Map<string, string> {
+  return parseConfigList(git(['config', '-z', '--list'], { cwd, okStatus: [1, 128] }));
+}
+
+export async function configSnapshotAsync(cwd?: string): Promise<Map<string, string>> {
+  return parseConfigList(await gitAsync(['config', '-z', '--list'], { cwd, okStatus: [1, 128] }));
+}
+
+function parseConfigList(r: GitResult): Map<string, string> {
   const out = new Map<string, string>();
-  const r = git(['config', '-z', '--list'], { cwd, okStatus: [1, 128] });
   if (r.status !== 0) return out;
   for (const rec of r.stdout.toString('utf8').split('\0')) {
     if (!rec) continue;

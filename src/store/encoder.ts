@@ -47,10 +47,13 @@ const MAX_CANDIDATES_FAST = 4;
  * For measurement only (scripts/bench-storage.ts): MGIT_TRANSFORMS=xor,dict,... limits the encodings
  * tried to those named (TRANSFORM_NAMES, plus "planes" for byte planes when standalone). Unset: all.
  */
-const ALLOWED = process.env.MGIT_TRANSFORMS ? new Set(process.env.MGIT_TRANSFORMS.split(',').map((t) => t.trim())) : undefined;
+let allowed: { env: string | undefined; names?: Set<string> } | undefined;
 
 export function transformAllowed(name: string): boolean {
-  return !ALLOWED || ALLOWED.has(name);
+  // read when used, not when loaded: a prestarted filter (src/prestart.ts) loads this module first
+  const env = process.env.MGIT_TRANSFORMS;
+  if (allowed?.env !== env) allowed = { env, names: env ? new Set(env.split(',').map((t) => t.trim())) : undefined };
+  return !allowed?.names || allowed.names.has(name);
 }
 
 interface Trial {

@@ -31,8 +31,66 @@ export function readPackIndex(idxFile: string, packFile: string, into: Map<strin
   }
 }
 
-export function readPacked(e: PackEntry): Buffer {
-  const fd = fs.openSync(e.pack, 'r');
+/** An object's bytes from its pack, through an open file of the pack (or one opened for this read). */
+/**
+ * The indexes of a store's packs, searched in place (binary search over each sorted index): a filter
+ * that reads a few hundred objects should not first parse every entry of every pack.
+ */
+export class PackIndexes {
+  private readonly idx: { buf: Buffer; n: number; pack: string }[] = [];
+
+  add(idxFile: string, packFile: string): void {
+    const b = fs.readFileSync(idxFile);
+    if (b.length < 8 || !b.subarray(0, 4).equals(IDX_MAGIC)) throw new Error(`bad pack index ${path.basename(idxFile)}`);
+    const n = b.readUInt32LE(4);
+    if (b.length !== 8 + n * ENTRY) throw new Error(`truncated pack index ${path.basename(idxFile)}`);
+    this.idx.push({ buf: b, n, pack: packFile });
+  }
+
+  get size(): number {
+    return this.idx.reduce((a, x) => a + x.n, 0);
+  }
+
+  /** The entry of the first pack (in name order) that holds the object. */
+  get(id: string): PackEntry | undefined {
+    if (this.idx.length === 0 || id.length !== 64) return undefined;
+    const key = Buffer.from(id, 'hex');
+    for (const { buf, n, pack } of this.idx) {
+      let lo = 0;
+      let hi = n - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const p = 8 + mid * ENTRY;
+        const c = buf.compare(key, 0, 32, p, p + 32);
+        if (c === 0) return { pack, offset: Number(buf.readBigUInt64LE(p + 32)), length: buf.readUInt32LE(p + 40) };
+        if (c > 0) hi = mid - 1;
+        else lo = mid + 1;
+      }
+    }
+    return undefined;
+  }
+
+  has(id: string): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  /** Every id in the packs (an id in two packs once). */
+  *keys(): Generator<string> {
+    const seen = new Set<string>();
+    for (const { buf, n } of this.idx) {
+      for (let i = 0; i < n; i++) {
+        const id = buf.toString('hex', 8 + i * ENTRY, 8 + i * ENTRY + 32);
+        if (!seen.has(id)) {
+          seen.add(id);
+          yield id;
+        }
+      }
+    }
+  }
+}
+
+export function readPacked(e: PackEntry, openFd?: number): Buffer {
+  const fd = openFd ?? fs.openSync(e.pack, 'r');
   try {
     const buf = Buffer.allocUnsafe(e.length);
     let got = 0;
@@ -43,7 +101,7 @@ export function readPacked(e: PackEntry): Buffer {
     }
     return buf;
   } finally {
-    fs.closeSync(fd);
+    if (openFd === undefined) fs.closeSync(fd);
   }
 }
 

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ChunkCorruptError, ChunkMissingError, errorMessage } from '../errors.js';
 import { decodeObject, readHeader } from './object.js';
-import { readPackIndex, readPacked, type PackEntry } from './pack.js';
+import { PackIndexes, readPacked, type PackEntry } from './pack.js';
 
 const ID = /^[0-9a-f]{64}$/;
 /** No chunk is larger than a tensor piece or skeleton piece; objects claiming more are corrupt. */
@@ -49,7 +49,8 @@ export class ChunkStore {
   readonly objects: string;
   readonly packs: string;
   readonly tmp: string;
-  private packIndex?: Map<string, PackEntry>;
+  private packIndex?: PackIndexes;
+  private readonly packFds = new Map<string, number>();
   private readonly cache = new Map<string, Buffer>();
   private cacheBytes = 0;
 
@@ -73,9 +74,9 @@ export class ChunkStore {
     return path.join(this.objects, id.slice(0, 2), id.slice(2));
   }
 
-  private packed(): Map<string, PackEntry> {
+  private packed(): PackIndexes {
     if (!this.packIndex) {
-      const m = new Map<string, PackEntry>();
+      const m = new PackIndexes();
       let names: string[] = [];
       try {
         names = fs.readdirSync(this.packs);
@@ -84,7 +85,7 @@ export class ChunkStore {
       }
       for (const n of names.filter((x) => x.endsWith('.idx')).sort()) {
         const base = n.slice(0, -4);
-        if (names.includes(`${base}.pack`)) readPackIndex(path.join(this.packs, n), path.join(this.packs, `${base}.pack`), m);
+        if (names.includes(`${base}.pack`)) m.add(path.join(this.packs, n), path.join(this.packs, `${base}.pack`));
       }
       this.packIndex = m;
     }
@@ -94,10 +95,36 @@ export class ChunkStore {
   /** Forget what is known about packs (after a repack or gc in this process). */
   reloadPacks(): void {
     this.packIndex = undefined;
+    this.close();
+  }
+
+  /** Closes the pack files kept open for reading (the store stays usable: they reopen on demand). */
+  close(): void {
+    for (const fd of this.packFds.values()) fs.closeSync(fd);
+    this.packFds.clear();
   }
 
   has(id: string): boolean {
-    return fs.existsSync(this.objectPath(id)) || this.packed().has(id);
+    return this.packed().has(id) || fs.existsSync(this.objectPath(id));
+  }
+
+  /**
+   * An object's bytes from its pack. Packs are immutable, so their files stay open for the next read
+   * (a checkout reads hundreds of small objects from one pack); a pack that gc deleted since it was
+   * opened still reads correctly, and one deleted before is reported as undefined.
+   */
+  private readPack(e: PackEntry): Buffer | undefined {
+    let fd = this.packFds.get(e.pack);
+    if (fd === undefined) {
+      try {
+        fd = fs.openSync(e.pack, 'r');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      }
+      this.packFds.set(e.pack, fd);
+    }
+    return readPacked(e, fd);
   }
 
   /** A temp file path in the store (same file system as the objects, so rename is atomic). */
@@ -172,14 +199,20 @@ export class ChunkStore {
 
   /** The stored object (header and encoded payload) as it is on disk, unverified. */
   getEncoded(id: string): Buffer {
-    try {
-      return fs.readFileSync(this.objectPath(id));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    // Packed first: once a store is repacked nearly everything is, and a failed open costs more than
+    // a lookup. A repack or gc running meanwhile may have moved the object: then look again.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const entry = this.packed().get(id);
+      const packed = entry && this.readPack(entry);
+      if (packed) return packed;
+      try {
+        return fs.readFileSync(this.objectPath(id));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+      this.reloadPacks();
     }
-    const entry = this.packed().get(id);
-    if (!entry) throw new ChunkMissingError(id);
-    return readPacked(entry);
+    throw new ChunkMissingError(id);
   }
 
   /**
@@ -240,8 +273,9 @@ export class ChunkStore {
       obj = fs.readFileSync(this.objectPath(id));
     } catch {
       const e = this.packed().get(id);
-      if (!e) return undefined;
-      obj = readPacked(e);
+      const got = e && this.readPack(e);
+      if (!got) return undefined;
+      obj = got;
       packed = true;
     }
     try {

@@ -34,6 +34,8 @@ export function testEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     GIT_COMMITTER_EMAIL: 'test@example.com',
     GIT_AUTHOR_DATE: '2026-01-01T00:00:00Z',
     GIT_COMMITTER_DATE: '2026-01-01T00:00:00Z',
+    // prestarted filter processes (src/prestart.ts) that tests start exit soon after the suite
+    MGIT_PRESTART_IDLE: process.env.MGIT_PRESTART_IDLE ?? '60',
     ...extra,
   };
   for (const k of Object.keys(env)) if (k.startsWith('GIT_') && ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_TRACE'].includes(k)) delete env[k];
