@@ -161,13 +161,18 @@ export async function serve(pool: string): Promise<number> {
     let taken: Taken;
     try {
       taken = take(job, entry.errFd);
-    } catch {
+    } catch (e) {
       answer('fallback');
       fs.rmSync(claimed, { recursive: true, force: true });
-      try {
-        fs.writeFileSync(path.join(pool, 'fallback'), '');
-      } catch {
-        // the pool is going away
+      // Not allowed to open another process's files here (a hardened /proc): starting more would only
+      // cost CPU. A launcher that was gone before its pipes were opened (killed) says nothing of that.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') {
+        try {
+          fs.writeFileSync(path.join(pool, 'fallback'), '');
+        } catch {
+          // the pool is going away
+        }
       }
       break;
     }
@@ -453,8 +458,7 @@ async function warmUp(pool: string): Promise<void> {
       import('./codec/pktline.js'),
     ]);
     const sink = new Writable({ write: (_c, _e, cb) => cb() });
-    const rounds = Number(process.env.MGIT_WARMUP_ROUNDS ?? 3);
-    for (let round = 0; round < rounds; round++) {
+    for (let round = 0; round < 3; round++) {
       fs.rmSync(dir, { recursive: true, force: true });
       const store = ChunkStore.forGitDir(dir);
       const cache = new CleanCache(store);
