@@ -76,12 +76,65 @@ export class ToolRepo {
   private readonly timeBin?: string;
   private readonly rssDir: string;
 
+  /** mgit's prestarted filter processes for this repository alone (docs/prestart.md), so they can be measured */
+  private readonly runtime?: string;
+  private phase: Phase = 'other';
+  private readonly poolPeakKb: Partial<Record<Phase, number>> = {};
+
   constructor(private readonly opts: ToolRepoOptions) {
     this.tool = opts.tool;
     this.dir = opts.dir;
     this.env = opts.git.env;
     this.timeBin = opts.timeBin;
     this.rssDir = `${opts.dir}.rss`;
+    if (this.tool === 'mgit') {
+      this.runtime = `${opts.dir}.run`;
+      fs.mkdirSync(this.runtime, { recursive: true, mode: 0o700 });
+      this.env = { ...this.env, XDG_RUNTIME_DIR: this.runtime };
+    }
+  }
+
+  /**
+   * The filter's work happens in prestarted processes that git does not start (GNU time around the
+   * filter command then measures only the launcher script): their peak RSS is read from /proc
+   * (VmHWM) at the end of each phase, after it was reset at the phase's start (clear_refs 5).
+   */
+  private poolPids(): number[] {
+    if (!this.runtime || process.platform !== 'linux') return [];
+    const pids: number[] = [];
+    for (const d of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
+        if (cmd.includes('__prestart') && cmd.includes(this.runtime)) pids.push(Number(d));
+      } catch {
+        // gone
+      }
+    }
+    return pids;
+  }
+
+  private notePoolPeak(): void {
+    for (const pid of this.poolPids()) {
+      try {
+        const m = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+        if (m) this.poolPeakKb[this.phase] = Math.max(this.poolPeakKb[this.phase] ?? 0, Number(m[1]));
+        fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+      } catch {
+        // gone, or not allowed: the launcher's own figure stands
+      }
+    }
+  }
+
+  /** Ends mgit's prestarted processes of this repository (they would wait for their idle time-out). */
+  private stopPool(): void {
+    for (const pid of this.poolPids()) {
+      try {
+        process.kill(pid);
+      } catch {
+        // gone
+      }
+    }
   }
 
   git(args: string[], extra: { timed?: boolean; allowFail?: boolean; input?: string } = {}): RunResult {
@@ -132,6 +185,8 @@ export class ToolRepo {
    * RSS of the filter is known per phase. Plain git has no filter; without GNU time nothing changes.
    */
   setPhase(phase: Phase): void {
+    this.notePoolPeak();
+    this.phase = phase;
     const f = FILTER[this.tool];
     if (!f || !this.timeBin) return;
     fs.mkdirSync(this.rssDir, { recursive: true });
@@ -140,7 +195,8 @@ export class ToolRepo {
   }
 
   filterRssKb(phase: Phase): number | undefined {
-    return maxRssIn(path.join(this.rssDir, `${phase}.txt`));
+    const figures = [maxRssIn(path.join(this.rssDir, `${phase}.txt`)), this.poolPeakKb[phase]].filter((x): x is number => x !== undefined);
+    return figures.length ? Math.max(...figures) : undefined;
   }
 
   /** Places the step's files (untimed: a user's files are already there), then times add + commit. */
@@ -212,8 +268,10 @@ export class ToolRepo {
   }
 
   remove(): void {
+    this.stopPool();
     fs.rmSync(this.dir, { recursive: true, force: true });
     fs.rmSync(this.rssDir, { recursive: true, force: true });
+    if (this.runtime) fs.rmSync(this.runtime, { recursive: true, force: true });
   }
 }
 

@@ -141,7 +141,7 @@ export function buildPointer(
   plan?: (tensors: TensorDesc[]) => BasePlan,
 ): Pointer {
   const tensors = tensorsOf(fd, size);
-  const descs: TensorDesc[] = (tensors ?? []).map((t) => ({ name: t.name, dtype: dtypeToken(t), dims: t.dims }));
+  const descs: TensorDesc[] = (tensors ?? []).map((t) => ({ name: t.name, dtype: dtypeToken(t), dims: t.dims, bytes: t.length }));
   const bases = plan?.(descs);
   const ords = ordinals(descs);
   const put = (buf: Buffer, width: number, candidates: string[], desc?: TensorDesc): ChunkRef => {

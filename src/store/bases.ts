@@ -6,12 +6,14 @@
 // Pure planning over pointers: the caller finds the pointers, the encoder tries the candidates.
 
 import type { Pointer, TensorPart } from '../codec/pointer.js';
-import { PointerIndex, tensorKey, tensorsOf } from './pointer-index.js';
+import { PointerIndex, tensorBytes, tensorKey, tensorsOf } from './pointer-index.js';
 
 export interface TensorDesc {
   name: string;
   dtype: string;
   dims: number[];
+  /** payload bytes, when known (clean knows it; relayout candidates need it) */
+  bytes?: number;
 }
 
 export interface BasePlan {
@@ -22,6 +24,9 @@ export interface BasePlan {
 /** How many same-named tensors of the repository to try per tensor (clean; repack tries more). */
 const PER_SOURCE = 3;
 const NARROW = new Set(['float16', 'bfloat16', 'int8', 'uint8']);
+/** Repack looks for relayouts of tensors up to this size, among this many tensors of equal size. */
+const RELAYOUT_MAX_BYTES = 4 * 1024 * 1024;
+const RELAYOUT_CANDIDATES = 16;
 
 /** The position of a tensor among the tensors of equal dtype and shape, for matching renamed tensors. */
 function ordinals(ts: TensorDesc[]): number[] {
@@ -70,6 +75,17 @@ export function planBases(tensors: TensorDesc[], sources: { previous?: Pointer; 
       // Same name, other shape: rows or columns sliced out (structured pruning); tried as dictionaries.
       for (const p of direct) add(pieceOf(tensorsOf(p).find((x) => x.name === t.name && x.dims.join(',') !== t.dims.join(',')), piece));
       for (const e of (index?.sameName(t.name) ?? []).filter((x) => x.tensor.dims.join(',') !== t.dims.join(',')).slice(0, perSource)) add(pieceOf(e.tensor, piece));
+      // The same weights laid out again under another name or shape (an exporter's relayout, such as
+      // LSTM gates reordered): tensors of its dtype and size, tried as dictionaries. Clean looks only
+      // when nothing else is there; repack always, for tensors small enough to try many (the encoder
+      // keeps those whose bytes it finds in the new tensor).
+      const thorough = perSource > PER_SOURCE && t.bytes !== undefined && t.bytes <= RELAYOUT_MAX_BYTES;
+      if (index && t.bytes !== undefined && (out.length === 0 || thorough)) {
+        const limit = thorough ? RELAYOUT_CANDIDATES : perSource;
+        const fromDirect = direct.flatMap((p) => tensorsOf(p).filter((x) => x.dtype === t.dtype && x.name !== t.name && tensorBytes(x) === t.bytes));
+        for (const x of fromDirect.slice(0, limit)) add(pieceOf(x, piece));
+        for (const e of index.sameSize(t.dtype, t.bytes).slice(0, limit)) add(pieceOf(e.tensor, piece));
+      }
       if (NARROW.has(t.dtype) && index) {
         // the float32 tensors it may be a cast or quantization of: those of its own name first (a model's
         // layers often share one shape, and the newest of them would crowd out the right one)

@@ -101,6 +101,7 @@ function collectTrials(store: ChunkStore, raw: Uint8Array, ctx: ChunkContext, op
   const zeros = zeroShare(raw, ctx.width);
   const maxDict = opts.thorough ? MAX_DICT : MAX_DICT_FAST;
   let sameLength = false;
+  const relayout: { base: Base; hits: number }[] = [];
   for (const cid of opts.candidates ?? []) {
     if (seen.has(cid) || cid === selfId) continue;
     if (!opts.thorough && seen.size >= MAX_CANDIDATES_FAST) break;
@@ -123,6 +124,11 @@ function collectTrials(store: ChunkStore, raw: Uint8Array, ctx: ChunkContext, op
       sameLength = true;
       trials.push({ transform: Transform.XorPlanes, bases: [base] });
       if ((ctx.width === 4 || ctx.width === 2) && zeros > 0.05) trials.push({ transform: Transform.MaskedXor, bases: [base] });
+      // Repack: the same bytes in another order (a relayout) compress to nothing against a dictionary.
+      if (opts.thorough) {
+        const hits = windowsFound(raw, bytes);
+        if (hits > 0) relayout.push({ base, hits });
+      }
     } else if ((dtype === 'float16' || dtype === 'bfloat16') && bytes.length === raw.length * 2) {
       trials.push({ transform: Transform.CastPredict, bases: [base], arg: dtype === 'float16' ? 1 : 2 });
     } else if ((dtype === 'int8' || dtype === 'uint8') && bytes.length === raw.length * 4) {
@@ -133,7 +139,25 @@ function collectTrials(store: ChunkStore, raw: Uint8Array, ctx: ChunkContext, op
     }
   }
   if (dictBases.length && (opts.thorough || !sameLength || !ctx.dtype)) trials.push({ transform: Transform.Dict, bases: dictBases.slice(0, opts.thorough ? 8 : 2) });
+  if (relayout.length) {
+    const best = relayout.sort((a, b) => b.hits - a.hits).map((r) => r.base);
+    const picked: Base[] = [];
+    for (const b of best) if (picked.length < 8 && picked.reduce((a, x) => a + x.bytes.length, 0) + b.bytes.length <= maxDict) picked.push(b);
+    trials.push({ transform: Transform.Dict, bases: picked });
+  }
   return trials;
+}
+
+/** How many of a few 64-byte windows of `raw` occur anywhere in `base` (a relayout's sign). */
+function windowsFound(raw: Uint8Array, base: Buffer): number {
+  const WIN = 64;
+  if (raw.length < WIN * 4) return 0;
+  let hits = 0;
+  for (const f of [0.1, 0.35, 0.6, 0.85]) {
+    const at = Math.floor((raw.length - WIN) * f);
+    if (base.indexOf(raw.subarray(at, at + WIN)) >= 0) hits++;
+  }
+  return hits;
 }
 
 /** Share of elements that are exactly +0 or -0: pruned tensors have many. */

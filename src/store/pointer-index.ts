@@ -16,6 +16,14 @@ export function tensorsOf(p: Pointer): TensorPart[] {
 
 type Entry = { sha: string; tensor: TensorPart };
 
+export function tensorBytes(t: TensorPart): number {
+  return t.pieces.reduce((a, p) => a + p.length, 0);
+}
+
+function sizeKey(dtype: string, bytes: number): string {
+  return `${dtype}\0${bytes}`;
+}
+
 /** How many of the clean cache's models clean indexes as candidate delta bases. */
 export const CLEAN_INDEX_MODELS = 256;
 
@@ -35,6 +43,7 @@ export class PointerIndex {
   private readonly byKey = new Map<string, Entry[]>();
   private readonly byDims = new Map<string, Entry[]>();
   private readonly byName = new Map<string, Entry[]>();
+  private readonly bySize = new Map<string, Entry[]>();
 
   add(p: Pointer): void {
     if (this.pointers.has(p.sha256)) return;
@@ -44,7 +53,16 @@ export class PointerIndex {
       append(this.byKey, tensorKey(t), e);
       append(this.byName, t.name, e);
       append(this.byDims, t.dims.join(','), e);
+      append(this.bySize, sizeKey(t.dtype, tensorBytes(t)), e);
     }
+  }
+
+  /**
+   * Tensors of this dtype and byte length, any name or shape, most recently added first: the same
+   * weights laid out again (reshaped, gates reordered as exporters convert LSTM and GRU layouts).
+   */
+  sameSize(dtype: string, bytes: number): Entry[] {
+    return newestFirst(this.bySize.get(sizeKey(dtype, bytes)));
   }
 
   /** Tensors with this name, dtype and shape, most recently added first. */

@@ -127,7 +127,7 @@ export function repack(store: ChunkStore, versions: RepackVersion[], opts: Repac
     versions.forEach((v, i) => {
       const p = v.pointer;
       const tensors = tensorsOf(p);
-      const descs: TensorDesc[] = tensors.map((t) => ({ name: t.name, dtype: t.dtype, dims: t.dims }));
+      const descs: TensorDesc[] = tensors.map((t) => ({ name: t.name, dtype: t.dtype, dims: t.dims, bytes: t.pieces.reduce((a, p) => a + p.length, 0) }));
       const parents = (opts.parentsOf?.(p.sha256) ?? []).map((s) => index.pointers.get(s)).filter((x): x is Pointer => !!x);
       const plan = planBases(descs, { previous: lastAtPath.get(v.path), parents, index, perSource: 8 });
       const ords = ordinals(descs);
