@@ -76,15 +76,13 @@ export function planBases(tensors: TensorDesc[], sources: { previous?: Pointer; 
       for (const p of direct) add(pieceOf(tensorsOf(p).find((x) => x.name === t.name && x.dims.join(',') !== t.dims.join(',')), piece));
       for (const e of (index?.sameName(t.name) ?? []).filter((x) => x.tensor.dims.join(',') !== t.dims.join(',')).slice(0, perSource)) add(pieceOf(e.tensor, piece));
       // The same weights laid out again under another name or shape (an exporter's relayout, such as
-      // LSTM gates reordered): tensors of its dtype and size, tried as dictionaries. Clean looks only
-      // when nothing else is there; repack always, for tensors small enough to try many (the encoder
-      // keeps those whose bytes it finds in the new tensor).
-      const thorough = perSource > PER_SOURCE && t.bytes !== undefined && t.bytes <= RELAYOUT_MAX_BYTES;
-      if (index && t.bytes !== undefined && (out.length === 0 || thorough)) {
-        const limit = thorough ? RELAYOUT_CANDIDATES : perSource;
+      // LSTM gates reordered): in repack, tensors of its dtype and size, for tensors small enough to
+      // try many (the encoder keeps those whose bytes it finds in the new tensor, as dictionaries).
+      // Not in clean: there they would only add XOR trials to every renamed tensor of a new model.
+      if (index && perSource > PER_SOURCE && t.bytes !== undefined && t.bytes <= RELAYOUT_MAX_BYTES) {
         const fromDirect = direct.flatMap((p) => tensorsOf(p).filter((x) => x.dtype === t.dtype && x.name !== t.name && tensorBytes(x) === t.bytes));
-        for (const x of fromDirect.slice(0, limit)) add(pieceOf(x, piece));
-        for (const e of index.sameSize(t.dtype, t.bytes).slice(0, limit)) add(pieceOf(e.tensor, piece));
+        for (const x of fromDirect.slice(0, RELAYOUT_CANDIDATES)) add(pieceOf(x, piece));
+        for (const e of index.sameSize(t.dtype, t.bytes).slice(0, RELAYOUT_CANDIDATES)) add(pieceOf(e.tensor, piece));
       }
       if (NARROW.has(t.dtype) && index) {
         // the float32 tensors it may be a cast or quantization of: those of its own name first (a model's
