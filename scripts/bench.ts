@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { findGnuTime, isolatedGitEnv, letSignalsIn, makeTempDir, requireBuiltCli, ScriptError, versionOf, which, type GitEnv } from './lib/env.js';
 import { writeBigModelPair } from './lib/models.js';
 import { digitsBaseline, familyBaseline, familyNames, hasCommitPlan, planFromFamily, planFromLineage, planTotals, readFamilies, type Baseline, type CommitStep } from './lib/plan.js';
-import { shaCache, ToolRepo, TOOLS, type Sizes, type Tool } from './lib/repo.js';
+import { shaCache, stopPool, ToolRepo, TOOLS, type Sizes, type Tool } from './lib/repo.js';
 import { bytes, mb, percent, rate, ratio, rssMiB, seconds, table } from './lib/table.js';
 
 const USAGE = `usage: npm run bench [-- [--quick] [--only=<name>[,<name>...]] [--json=<file>] [--corpus=<dir>] [--no-gc] [--timeout=<s>]]
@@ -186,6 +186,8 @@ interface Context {
   lfs: boolean;
   gc: boolean;
   timeoutSeconds: number;
+  /** mgit's prestart pool for the whole run (docs/prestart.md) */
+  runtime: string;
 }
 
 /** Commits the plan step by step; add+commit seconds summed, git's peak RSS the largest of any step. */
@@ -208,7 +210,7 @@ async function commitAll(repo: ToolRepo, steps: CommitStep[], link: boolean): Pr
 async function runTool(ctx: Context, ds: Dataset, steps: CommitStep[], tool: Tool, sha: (f: string) => string): Promise<ToolRun> {
   if (tool === 'git-lfs' && !ctx.lfs) return { tool, status: 'skipped', reason: 'git-lfs not installed: apt-get install git-lfs', problems: [], rssKb: {} };
   const dir = path.join(ctx.root, `${ds.name.replace(/\W+/g, '-')}-${tool}`);
-  const repo = new ToolRepo({ tool, dir, git: ctx.git, timeBin: ctx.timeBin, template: ctx.template, timeoutSeconds: ctx.timeoutSeconds });
+  const repo = new ToolRepo({ tool, dir, git: ctx.git, timeBin: ctx.timeBin, template: ctx.template, timeoutSeconds: ctx.timeoutSeconds, runtime: ctx.runtime });
   const head = [...planTotals(steps).headFiles.values()];
   try {
     repo.init();
@@ -453,7 +455,9 @@ async function main(): Promise<number> {
   all = selectDatasets(all, opts.only);
   if (all.length === 0) throw new ScriptError('nothing to run (--quick without a corpus, or --only matched nothing)');
 
-  const ctx: Context = { root, git, timeBin, template, tools, lfs, gc: opts.gc, timeoutSeconds: opts.timeoutSeconds };
+  const runtime = path.join(root, 'run');
+  process.on('exit', () => stopPool(runtime));
+  const ctx: Context = { root, git, timeBin, template, tools, lfs, gc: opts.gc, timeoutSeconds: opts.timeoutSeconds, runtime };
   const results: DatasetResult[] = [];
   for (const ds of all) {
     const r = await runDataset(ctx, ds);

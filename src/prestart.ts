@@ -114,7 +114,7 @@ export function fillPool(env: NodeJS.ProcessEnv = process.env): void {
     const childEnv: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(env)) if (!k.startsWith('GIT_')) childEnv[k] = v;
     for (let i = waiting; i < TARGET_READY; i++) {
-      const child = spawn(process.execPath, ['--max-semi-space-size=16', ENTRY, '__prestart', pool], { detached: true, stdio: 'ignore', env: childEnv, cwd: '/' });
+      const child = spawn(process.execPath, ['--expose-gc', ENTRY, '__prestart', pool], { detached: true, stdio: 'ignore', env: childEnv, cwd: '/' });
       child.on('error', () => undefined);
       child.unref();
       // counted as starting by a git command that comes before the process has made its folder
@@ -209,6 +209,8 @@ export async function serve(pool: string): Promise<number> {
     Object.assign(process.env, own.env);
     process.chdir('/');
     process.umask(own.umask);
+    // A job's buffers (the models it cleaned) go now, not when the next job allocates.
+    (globalThis as { gc?: () => void }).gc?.();
     if (code !== 0 || buildStamp() !== stamp || process.memoryUsage.rss() > MAX_RSS) break;
   }
   process.exit(0);
@@ -216,8 +218,8 @@ export async function serve(pool: string): Promise<number> {
 
 /** Jobs one process serves before it makes way for a fresh one. */
 const MAX_JOBS = 1000;
-/** A process that grew past this (a large model's buffers) exits after its job rather than wait. */
-const MAX_RSS = 384 * 1024 * 1024;
+/** A process still this large after a job and a collection exits rather than wait (it would hold the memory). */
+const MAX_RSS = 512 * 1024 * 1024;
 
 interface Entry {
   ready: string;

@@ -35,6 +35,38 @@ export interface ToolRepoOptions {
   template?: string;
   /** limit for any one git command (see RunOptions.timeoutSeconds) */
   timeoutSeconds?: number;
+  /**
+   * XDG_RUNTIME_DIR for mgit: where its prestarted filter processes wait (docs/prestart.md). One for
+   * the whole run, as a user's machine has one for all repositories, and apart from the user's own.
+   */
+  runtime?: string;
+}
+
+/** Processes of the prestart pool under `runtime`, in whatever phase they are. */
+export function poolPids(runtime: string | undefined): number[] {
+  if (!runtime || process.platform !== 'linux') return [];
+  const pids: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      if (cmd.includes('__prestart') && cmd.includes(runtime)) pids.push(Number(d));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+/** Ends the pool's processes (they would wait for their idle time-out). */
+export function stopPool(runtime: string | undefined): void {
+  for (const pid of poolPids(runtime)) {
+    try {
+      process.kill(pid);
+    } catch {
+      // gone
+    }
+  }
 }
 
 export interface StepResult {
@@ -76,7 +108,7 @@ export class ToolRepo {
   private readonly timeBin?: string;
   private readonly rssDir: string;
 
-  /** mgit's prestarted filter processes for this repository alone (docs/prestart.md), so they can be measured */
+  /** mgit's prestart pool (docs/prestart.md): its processes are measured with the filter */
   private readonly runtime?: string;
   private phase: Phase = 'other';
   private readonly poolPeakKb: Partial<Record<Phase, number>> = {};
@@ -87,8 +119,8 @@ export class ToolRepo {
     this.env = opts.git.env;
     this.timeBin = opts.timeBin;
     this.rssDir = `${opts.dir}.rss`;
-    if (this.tool === 'mgit') {
-      this.runtime = `${opts.dir}.run`;
+    if (this.tool === 'mgit' && opts.runtime) {
+      this.runtime = opts.runtime;
       fs.mkdirSync(this.runtime, { recursive: true, mode: 0o700 });
       this.env = { ...this.env, XDG_RUNTIME_DIR: this.runtime };
     }
@@ -99,40 +131,14 @@ export class ToolRepo {
    * filter command then measures only the launcher script): their peak RSS is read from /proc
    * (VmHWM) at the end of each phase, after it was reset at the phase's start (clear_refs 5).
    */
-  private poolPids(): number[] {
-    if (!this.runtime || process.platform !== 'linux') return [];
-    const pids: number[] = [];
-    for (const d of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(d)) continue;
-      try {
-        const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
-        if (cmd.includes('__prestart') && cmd.includes(this.runtime)) pids.push(Number(d));
-      } catch {
-        // gone
-      }
-    }
-    return pids;
-  }
-
   private notePoolPeak(): void {
-    for (const pid of this.poolPids()) {
+    for (const pid of poolPids(this.runtime)) {
       try {
         const m = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
         if (m) this.poolPeakKb[this.phase] = Math.max(this.poolPeakKb[this.phase] ?? 0, Number(m[1]));
         fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
       } catch {
         // gone, or not allowed: the launcher's own figure stands
-      }
-    }
-  }
-
-  /** Ends mgit's prestarted processes of this repository (they would wait for their idle time-out). */
-  private stopPool(): void {
-    for (const pid of this.poolPids()) {
-      try {
-        process.kill(pid);
-      } catch {
-        // gone
       }
     }
   }
@@ -268,10 +274,8 @@ export class ToolRepo {
   }
 
   remove(): void {
-    this.stopPool();
     fs.rmSync(this.dir, { recursive: true, force: true });
     fs.rmSync(this.rssDir, { recursive: true, force: true });
-    if (this.runtime) fs.rmSync(this.runtime, { recursive: true, force: true });
   }
 }
 
