@@ -8,6 +8,13 @@ import * as fs from 'node:fs';
 
 const DEFERRED = 'MGIT_EXTRA_CA_CERTS';
 
+/** What the scripts in bin/ do before Node starts, done to an environment (a prestarted filter's job). */
+export function deferCaEnv(env: NodeJS.ProcessEnv): void {
+  if (!env.NODE_EXTRA_CA_CERTS) return;
+  env[DEFERRED] = env.NODE_EXTRA_CA_CERTS;
+  delete env.NODE_EXTRA_CA_CERTS;
+}
+
 /** Puts NODE_EXTRA_CA_CERTS back into this process's environment, for the processes it starts. */
 export function restoreCaEnv(): void {
   const file = process.env[DEFERRED];

@@ -36,6 +36,7 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import * as tty from 'node:tty';
 import { fileURLToPath } from 'node:url';
+import { deferCaEnv } from './ca-env.js';
 
 /** Processes kept waiting: two, so that a git command whose hooks run git again finds a second one. */
 const TARGET_READY = 2;
@@ -131,10 +132,17 @@ export async function serve(pool: string): Promise<number> {
   const stamp = buildStamp();
   removeDeadEntries(pool, true);
   // Load what the filter needs now, while nobody waits.
-  await import('./commands/filter-process.js');
-  await Promise.all([import('./filter/clean.js'), import('./filter/smudge.js'), import('./store/encoder.js'), import('./store/bases.js'), import('./git/cat-file.js'), import('./lineage/parents.js')]);
-  const { main } = await import('./cli.js');
-  const { trace } = await import('./trace.js');
+  const [{ main }, { trace }] = await Promise.all([
+    import('./cli.js'),
+    import('./trace.js'),
+    import('./commands/filter-process.js'),
+    import('./filter/clean.js'),
+    import('./filter/smudge.js'),
+    import('./store/encoder.js'),
+    import('./store/bases.js'),
+    import('./git/cat-file.js'),
+    import('./lineage/parents.js'),
+  ]);
   await warmUp(pool);
   const own = { env: { ...process.env }, umask: process.umask() };
   const std = (['stdin', 'stdout', 'stderr'] as const).map((name) => [name, Object.getOwnPropertyDescriptor(process, name)!] as const);
@@ -146,24 +154,24 @@ export async function serve(pool: string): Promise<number> {
     process.exit(70);
   });
   for (let served = 0; served < MAX_JOBS; served++) {
-    const entry = makeEntry(pool, served);
+    const entry = makeEntry(pool);
     if (!entry) break;
     if (served > 0 && refill) fillPool(); // after a job: one of the pool may have exited meanwhile
     const job = await waitForJob(entry.jobFd, pool, entry.ready);
     if (!job) break;
-    const claimed = path.join(pool, `claimed.${job.pid}`);
+    // the launcher opened its FIFOs before it wrote the job: the folder has served its purpose
+    fs.rmSync(path.join(pool, `claimed.${job.pid}`), { recursive: true, force: true });
     const answer = (line: string) => writeAll(entry.doneFd, Buffer.from(`${line}\n`));
-    if (!sameInstall(job, stamp)) {
+    const launcher = launcherOf(job.pid);
+    if (!launcher || !sameInstall(job, launcher, stamp)) {
       answer('stale');
-      fs.rmSync(claimed, { recursive: true, force: true });
       break;
     }
     let taken: Taken;
     try {
-      taken = take(job, entry.errFd);
+      taken = take(job, launcher, entry.errFd);
     } catch (e) {
       answer('fallback');
-      fs.rmSync(claimed, { recursive: true, force: true });
       // Not allowed to open another process's files here (a hardened /proc): starting more would only
       // cost CPU. A launcher that was gone before its pipes were opened (killed) says nothing of that.
       const code = (e as NodeJS.ErrnoException).code;
@@ -176,7 +184,6 @@ export async function serve(pool: string): Promise<number> {
       }
       break;
     }
-    fs.rmSync(claimed, { recursive: true, force: true });
     answer('start');
     prestarted = true;
     let reported = false;
@@ -205,8 +212,7 @@ export async function serve(pool: string): Promise<number> {
     streams.stderr.destroy();
     closeQuietly(entry.errFd); // the launcher's copier (stderr through the FIFO) ends at EOF
     closeQuietly(entry.doneFd);
-    for (const k of Object.keys(process.env)) delete process.env[k];
-    Object.assign(process.env, own.env);
+    replaceEnv(own.env);
     process.chdir('/');
     process.umask(own.umask);
     // A job's buffers (the models it cleaned) go now, not when the next job allocates.
@@ -229,14 +235,14 @@ interface Entry {
 }
 
 /** A new ready folder with fresh FIFOs (each job's launcher sees EOF on them when the job ends). */
-function makeEntry(pool: string, n: number): Entry | undefined {
+function makeEntry(pool: string): Entry | undefined {
   const fresh = path.join(pool, `new.${process.pid}`);
   const ready = path.join(pool, `ready.${process.pid}`);
   try {
     fs.rmSync(fresh, { recursive: true, force: true });
     fs.mkdirSync(fresh, { mode: 0o700 });
     const mk = spawnSync('mkfifo', ['-m', '600', 'job', 'done', 'err'], { cwd: fresh, stdio: 'ignore' });
-    if (mk.status !== 0) throw new Error(`mkfifo failed (job ${n})`);
+    if (mk.status !== 0) throw new Error('mkfifo failed');
     // Read-write opens of a FIFO never block, and keep it open whoever comes and goes.
     const jobFd = fs.openSync(path.join(fresh, 'job'), fs.constants.O_RDWR);
     const doneFd = fs.openSync(path.join(fresh, 'done'), fs.constants.O_RDWR);
@@ -308,14 +314,21 @@ function waitForJob(jobFd: number, pool: string, ready: string): Promise<Job | u
   });
 }
 
-/** A launcher of this installation and build, whose PATH finds the node this process runs on. */
-function sameInstall(job: Job, stamp: number): boolean {
+/** The launcher's environment and working directory, as git started it; undefined when it is gone. */
+function launcherOf(pid: number): { env: NodeJS.ProcessEnv; cwd: string } | undefined {
   try {
-    const cwd = fs.readlinkSync(`/proc/${job.pid}/cwd`);
-    if (fs.realpathSync(path.resolve(cwd, job.launcher)) !== fs.realpathSync(LAUNCHER)) return false;
+    return { env: readEnviron(pid), cwd: fs.readlinkSync(`/proc/${pid}/cwd`) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A launcher of this installation and build, whose PATH finds the node this process runs on. */
+function sameInstall(job: Job, launcher: { env: NodeJS.ProcessEnv; cwd: string }, stamp: number): boolean {
+  try {
+    if (fs.realpathSync(path.resolve(launcher.cwd, job.launcher)) !== fs.realpathSync(LAUNCHER)) return false;
     if (buildStamp() !== stamp) return false;
-    const env = readEnviron(job.pid);
-    return whichNode(env.PATH ?? '', cwd) === fs.realpathSync(process.execPath);
+    return whichNode(launcher.env.PATH ?? '', launcher.cwd) === fs.realpathSync(process.execPath);
   } catch {
     return false;
   }
@@ -344,15 +357,10 @@ function readEnviron(pid: number): NodeJS.ProcessEnv {
 }
 
 /** Everything that can fail, done before git's pipes are touched: on failure the launcher starts Node. */
-function take(job: Job, errFifo: number): Taken {
+function take(job: Job, launcher: { env: NodeJS.ProcessEnv; cwd: string }, errFifo: number): Taken {
   const { pid } = job;
-  const env = readEnviron(pid);
-  // what bin/git-mgit does before it starts Node (src/ca-env.ts)
-  if (env.NODE_EXTRA_CA_CERTS) {
-    env.MGIT_EXTRA_CA_CERTS = env.NODE_EXTRA_CA_CERTS;
-    delete env.NODE_EXTRA_CA_CERTS;
-  }
-  const cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
+  const { env, cwd } = launcher;
+  deferCaEnv(env);
   const m = /^Umask:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   const append = fs.constants.O_WRONLY | fs.constants.O_APPEND;
   const stdin = fs.openSync(`/proc/${pid}/fd/4`, fs.constants.O_RDONLY);
@@ -364,8 +372,7 @@ function take(job: Job, errFifo: number): Taken {
 
 /** Turns this process into the one git would have started. */
 function become(t: Taken): { stdin: net.Socket; stdout: net.Socket; stderr: Writable } {
-  for (const k of Object.keys(process.env)) delete process.env[k];
-  Object.assign(process.env, t.env);
+  replaceEnv(t.env);
   process.chdir(t.cwd);
   if (t.umask !== undefined) process.umask(t.umask);
   const stdin = new net.Socket({ fd: t.stdin, readable: true, writable: false });
@@ -379,6 +386,12 @@ function become(t: Taken): { stdin: net.Socket; stdout: net.Socket; stderr: Writ
     Object.defineProperty(process, name, { configurable: true, enumerable: true, get: () => stream });
   }
   return { stdin, stdout, stderr };
+}
+
+/** Makes `env` this process's whole environment (the real one: the processes it starts inherit it). */
+function replaceEnv(env: NodeJS.ProcessEnv): void {
+  for (const k of Object.keys(process.env)) delete process.env[k];
+  Object.assign(process.env, env);
 }
 
 /** stderr for files, pipes and FIFOs: written at once, like Node's own stderr, so nothing is lost at exit. */

@@ -28,10 +28,15 @@ export function git(args: string[], opts: GitOptions = {}): GitResult {
     maxBuffer: 1 << 30,
   });
   if (r.error) throw new GitError(args, r.error.message, null);
-  const status = r.status ?? 128;
-  const stderr = r.stderr.toString('utf8');
+  return checked(args, r.status, r.stdout, r.stderr, opts);
+}
+
+/** The result of a git command that ended, or its error when the status is not an expected one. */
+function checked(args: string[], code: number | null, stdout: Buffer, stderrBytes: Buffer, opts: GitOptions): GitResult {
+  const status = code ?? 128;
+  const stderr = stderrBytes.toString('utf8');
   if (status !== 0 && !(opts.okStatus ?? []).includes(status)) throw new GitError(args, stderr, status);
-  return { stdout: r.stdout, stderr, status };
+  return { stdout, stderr, status };
 }
 
 /** `git` without blocking: for start-up work that can overlap (the filter's handshake). */
@@ -44,10 +49,11 @@ export function gitAsync(args: string[], opts: GitOptions = {}): Promise<GitResu
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e) => reject(new GitError(args, e.message, null)));
     child.on('close', (code) => {
-      const status = code ?? 128;
-      const stderr = Buffer.concat(err).toString('utf8');
-      if (status !== 0 && !(opts.okStatus ?? []).includes(status)) reject(new GitError(args, stderr, status));
-      else resolve({ stdout: Buffer.concat(out), stderr, status });
+      try {
+        resolve(checked(args, code, Buffer.concat(out), Buffer.concat(err), opts));
+      } catch (e) {
+        reject(e);
+      }
     });
   });
 }
@@ -75,9 +81,9 @@ export interface RepoPaths {
   hooks: string;
 }
 
-/** Where the repository is, or undefined outside one. */
 const REPO_ARGS = ['rev-parse', '--path-format=absolute', '--git-dir', '--git-common-dir', '--git-path', 'hooks', '--is-bare-repository'];
 
+/** Where the repository is, or undefined outside one. */
 export function findRepo(cwd?: string): RepoPaths | undefined {
   let r = git([...REPO_ARGS, '--show-toplevel'], { cwd, okStatus: [128] });
   // git 2.39 refuses --show-toplevel without a work tree (a bare repository, or a cwd inside .git):

@@ -140,9 +140,13 @@ function collectTrials(store: ChunkStore, raw: Uint8Array, ctx: ChunkContext, op
   }
   if (dictBases.length && (opts.thorough || !sameLength || !ctx.dtype)) trials.push({ transform: Transform.Dict, bases: dictBases.slice(0, opts.thorough ? 8 : 2) });
   if (relayout.length) {
-    const best = relayout.sort((a, b) => b.hits - a.hits).map((r) => r.base);
     const picked: Base[] = [];
-    for (const b of best) if (picked.length < 8 && picked.reduce((a, x) => a + x.bytes.length, 0) + b.bytes.length <= maxDict) picked.push(b);
+    let bytes = 0;
+    for (const { base } of relayout.sort((a, b) => b.hits - a.hits)) {
+      if (picked.length === 8 || bytes + base.bytes.length > maxDict) continue;
+      picked.push(base);
+      bytes += base.bytes.length;
+    }
     trials.push({ transform: Transform.Dict, bases: picked });
   }
   return trials;

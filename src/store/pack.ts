@@ -19,19 +19,13 @@ export interface PackEntry {
   length: number;
 }
 
+/** Every entry of one pack's index, into `into` (an id already there keeps its entry). */
 export function readPackIndex(idxFile: string, packFile: string, into: Map<string, PackEntry>): void {
-  const b = fs.readFileSync(idxFile);
-  if (b.length < 8 || !b.subarray(0, 4).equals(IDX_MAGIC)) throw new Error(`bad pack index ${path.basename(idxFile)}`);
-  const n = b.readUInt32LE(4);
-  if (b.length !== 8 + n * ENTRY) throw new Error(`truncated pack index ${path.basename(idxFile)}`);
-  for (let i = 0; i < n; i++) {
-    const p = 8 + i * ENTRY;
-    const id = b.toString('hex', p, p + 32);
-    if (!into.has(id)) into.set(id, { pack: packFile, offset: Number(b.readBigUInt64LE(p + 32)), length: b.readUInt32LE(p + 40) });
-  }
+  const one = new PackIndexes();
+  one.add(idxFile, packFile);
+  for (const [id, e] of one.entries()) if (!into.has(id)) into.set(id, e);
 }
 
-/** An object's bytes from its pack, through an open file of the pack (or one opened for this read). */
 /**
  * The indexes of a store's packs, searched in place (binary search over each sorted index): a filter
  * that reads a few hundred objects should not first parse every entry of every pack.
@@ -47,10 +41,6 @@ export class PackIndexes {
     this.idx.push({ buf: b, n, pack: packFile });
   }
 
-  get size(): number {
-    return this.idx.reduce((a, x) => a + x.n, 0);
-  }
-
   /** The entry of the first pack (in name order) that holds the object. */
   get(id: string): PackEntry | undefined {
     if (this.idx.length === 0 || id.length !== 64) return undefined;
@@ -62,7 +52,7 @@ export class PackIndexes {
         const mid = (lo + hi) >>> 1;
         const p = 8 + mid * ENTRY;
         const c = buf.compare(key, 0, 32, p, p + 32);
-        if (c === 0) return { pack, offset: Number(buf.readBigUInt64LE(p + 32)), length: buf.readUInt32LE(p + 40) };
+        if (c === 0) return entryAt(buf, p, pack);
         if (c > 0) hi = mid - 1;
         else lo = mid + 1;
       }
@@ -74,20 +64,32 @@ export class PackIndexes {
     return this.get(id) !== undefined;
   }
 
-  /** Every id in the packs (an id in two packs once). */
-  *keys(): Generator<string> {
+  /** Every object in the packs, with its entry (an id in two packs once, from the first). */
+  *entries(): Generator<[string, PackEntry]> {
     const seen = new Set<string>();
-    for (const { buf, n } of this.idx) {
+    for (const { buf, n, pack } of this.idx) {
       for (let i = 0; i < n; i++) {
-        const id = buf.toString('hex', 8 + i * ENTRY, 8 + i * ENTRY + 32);
+        const p = 8 + i * ENTRY;
+        const id = buf.toString('hex', p, p + 32);
         if (!seen.has(id)) {
           seen.add(id);
-          yield id;
+          yield [id, entryAt(buf, p, pack)];
         }
       }
     }
   }
+
+  /** Every id in the packs (an id in two packs once). */
+  *keys(): Generator<string> {
+    for (const [id] of this.entries()) yield id;
+  }
 }
+
+function entryAt(idx: Buffer, p: number, pack: string): PackEntry {
+  return { pack, offset: Number(idx.readBigUInt64LE(p + 32)), length: idx.readUInt32LE(p + 40) };
+}
+
+/** An object's bytes from its pack, through an open file of the pack (or one opened for this read). */
 
 export function readPacked(e: PackEntry, openFd?: number): Buffer {
   const fd = openFd ?? fs.openSync(e.pack, 'r');

@@ -14,7 +14,7 @@ import { chooseEncoding, DEFAULT_MAX_DEPTH, transformAllowed, type ChunkContext 
 import { FingerprintIndex } from './fingerprint.js';
 import { decodeObject, readHeader } from './object.js';
 import { PackWriter, readPackIndex, readPacked, type PackEntry } from './pack.js';
-import { PointerIndex, tensorsOf } from './pointer-index.js';
+import { PointerIndex, tensorBytes, tensorsOf } from './pointer-index.js';
 import { MAX_CHUNK_BYTES, type ChunkStore } from './store.js';
 import { TRANSFORM_NAMES } from './transforms.js';
 
@@ -127,7 +127,7 @@ export function repack(store: ChunkStore, versions: RepackVersion[], opts: Repac
     versions.forEach((v, i) => {
       const p = v.pointer;
       const tensors = tensorsOf(p);
-      const descs: TensorDesc[] = tensors.map((t) => ({ name: t.name, dtype: t.dtype, dims: t.dims, bytes: t.pieces.reduce((a, p) => a + p.length, 0) }));
+      const descs: TensorDesc[] = tensors.map((t) => ({ name: t.name, dtype: t.dtype, dims: t.dims, bytes: tensorBytes(t) }));
       const parents = (opts.parentsOf?.(p.sha256) ?? []).map((s) => index.pointers.get(s)).filter((x): x is Pointer => !!x);
       const plan = planBases(descs, { previous: lastAtPath.get(v.path), parents, index, perSource: 8 });
       const ords = ordinals(descs);
