@@ -44,7 +44,6 @@ console.log('mgit-metrics: ' + JSON.stringify({ node: is(process.env.NODE_EXTRA_
   assert.equal(out[0].status, 'pass');
   assert.equal(out[0].metrics.node, 1, 'a command mgit runs sees the variable the user set');
   assert.equal(out[0].metrics.deferred, 1, 'and where mgit kept it');
-  fs.rmSync(repo.path('m.onnx'));
-  repo.git('checkout', '--', 'm.onnx');
+  repo.checkoutAgain('m.onnx');
   assert.equal(repo.status(), '');
 });

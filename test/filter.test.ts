@@ -258,8 +258,7 @@ test('CRLF conversion settings cannot damage models or pointers', () => {
   const m = mlpModel({ seed: 40 });
   repo.write('m.onnx', m);
   repo.commitAll('m');
-  fs.rmSync(repo.path('m.onnx'));
-  repo.git('checkout', '--', 'm.onnx');
+  repo.checkoutAgain('m.onnx');
   assert.equal(sha(repo.read('m.onnx')), sha(m));
   assert.equal(repo.status(), '');
 });
@@ -284,8 +283,7 @@ test('skip-smudge leaves pointers; git mgit checkout materialises them and statu
   assert.equal(repo.status(), '');
 
   repo.git('config', 'mgit.skipSmudge', 'true');
-  fs.rmSync(repo.path('a.onnx'));
-  repo.git('checkout', '--', 'a.onnx');
+  repo.checkoutAgain('a.onnx');
   assert.match(repo.read('a.onnx').toString(), /^mgit-pointer/);
 });
 
@@ -370,8 +368,7 @@ test('a filter killed mid-clean loses nothing: git add again completes and fsck 
   repo.git('add', 'big.onnx');
   repo.git('commit', '-q', '-m', 'big');
   assert.equal(JSON.parse(repo.mgit('fsck', '--json')).ok, true);
-  fs.rmSync(repo.path('big.onnx'));
-  repo.git('checkout', '--', 'big.onnx');
+  repo.checkoutAgain('big.onnx');
   assert.equal(sha(repo.read('big.onnx')), sha(big));
   void floatsBuffer, void seededFloats, void tensor, void DT;
 });

@@ -82,7 +82,7 @@ function servedCount(trace: string): number {
   return fs.readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes('prestarted process')).length;
 }
 
-function checkoutAgain(repo: TestRepo, env = repo.env): ReturnType<typeof run> {
+function tryCheckoutAgain(repo: TestRepo, env = repo.env): ReturnType<typeof run> {
   fs.rmSync(repo.path('m.onnx'));
   return run('git', ['checkout', '--', 'm.onnx'], { cwd: repo.dir, env, timeout: 60_000 });
 }
@@ -91,7 +91,7 @@ test('git commands after the first are served by a waiting process, with their o
   const { repo, pool, trace, model } = setup();
   waitReady(pool);
   const before = servedCount(trace);
-  let r = checkoutAgain(repo);
+  let r = tryCheckoutAgain(repo);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(repo.read('m.onnx').equals(model), 'the model is rebuilt byte for byte');
   assert.ok(servedCount(trace) > before, 'a prestarted process served the checkout');
@@ -99,7 +99,7 @@ test('git commands after the first are served by a waiting process, with their o
   assert.equal(repo.status(), '');
   // The job's environment, not the one the process was started with: GIT_MGIT_SKIP_SMUDGE is read from it.
   waitReady(pool);
-  r = checkoutAgain(repo, { ...repo.env, GIT_MGIT_SKIP_SMUDGE: '1' });
+  r = tryCheckoutAgain(repo, { ...repo.env, GIT_MGIT_SKIP_SMUDGE: '1' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(repo.read('m.onnx').toString('latin1', 0, 20), /^mgit-pointer v1/, 'the pointer, as asked');
   assert.ok(servedCount(trace) > served);
@@ -120,7 +120,7 @@ test("a prestarted filter's errors reach git's stderr, whether it is a socket or
   fs.rmSync(path.join(repo.store, 'objects'), { recursive: true, force: true });
   waitReady(pool);
   let before = servedCount(trace);
-  const viaSocket = checkoutAgain(repo); // spawnSync gives git a socket for stderr
+  const viaSocket = tryCheckoutAgain(repo); // spawnSync gives git a socket for stderr
   assert.notEqual(viaSocket.status, 0);
   assert.match(viaSocket.stderr, /mgit: m\.onnx: chunk [0-9a-f]{64} is not in the local store/);
   assert.ok(servedCount(trace) > before);
@@ -143,14 +143,14 @@ test('a waiting process that was killed does not make git hang; the pool recover
   const pids = waitReady(pool, 2);
   killPools([pool]); // and any other of this pool, so that no live one is left
   sleep(100);
-  const r = checkoutAgain(repo);
+  const r = tryCheckoutAgain(repo);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(repo.read('m.onnx').equals(model));
   // that command went without them, and started new ones, which serve the next
   const fresh = waitReady(pool);
   assert.ok(fresh.every((p) => !pids.includes(p)), `killed ${pids}, waiting now ${fresh}`);
   const before = servedCount(trace);
-  assert.equal(checkoutAgain(repo).status, 0);
+  assert.equal(tryCheckoutAgain(repo).status, 0);
   assert.ok(servedCount(trace) > before);
 });
 
@@ -160,7 +160,7 @@ test('a process of an older build gives way, and git goes on with the new build'
   const cli = path.join(PROJECT, 'dist', 'src', 'cli.js');
   const now = new Date();
   fs.utimesSync(cli, now, new Date(now.getTime() + 1000)); // as a rebuild leaves it
-  const r = checkoutAgain(repo);
+  const r = tryCheckoutAgain(repo);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(repo.read('m.onnx').equals(model));
   sleep(300);
@@ -183,7 +183,7 @@ test('mgit.prestart=false starts no processes; MGIT_PRESTART=0 leaves waiting on
   const { repo, pool, trace } = setup();
   const pids = waitReady(pool, 2);
   const before = servedCount(trace);
-  const r = checkoutAgain(repo, { ...repo.env, MGIT_PRESTART: '0' });
+  const r = tryCheckoutAgain(repo, { ...repo.env, MGIT_PRESTART: '0' });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(servedCount(trace), before, 'Node was started for it instead');
   const still = poolPids(pool, /^ready\./);

@@ -110,6 +110,13 @@ export class TestRepo {
     return fs.readFileSync(this.path(rel));
   }
 
+  /** Deletes a tracked file and has git check it out again (through the filter); its bytes. */
+  checkoutAgain(rel: string): Buffer {
+    fs.rmSync(this.path(rel));
+    this.git('checkout', '--', rel);
+    return this.read(rel);
+  }
+
   commitAll(message: string): void {
     this.git('add', '-A');
     this.git('commit', '-q', '-m', message);
