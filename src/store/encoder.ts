@@ -82,15 +82,41 @@ export function chooseEncoding(store: ChunkStore, raw: Uint8Array, ctx: ChunkCon
     if (alt.length < standalone.length) standalone = alt;
   }
   let best = standalone;
+  let bestCost = standalone.length;
+  const consider = (t: Trial, l: number): Buffer | undefined => {
+    const obj = encodeObject(raw, { transform: t.transform, width: ctx.width, bases: t.bases, arg: t.arg, level: l, standaloneBytes: standalone.length });
+    const cost = obj && obj.length + dictCost(t);
+    if (obj && cost! < bestCost) {
+      best = obj;
+      bestCost = cost!;
+    }
+    return obj;
+  };
   const trials = collectTrials(store, raw, ctx, opts, selfId).filter((t) => transformAllowed(TRANSFORM_NAMES[t.transform]));
   const ranked = opts.thorough || raw.length <= FULL_BELOW ? trials : pickBySample(raw, ctx, trials);
   for (const t of ranked) {
     for (const l of t.transform === Transform.Dict ? levels : [level]) {
-      const obj = encodeObject(raw, { transform: t.transform, width: ctx.width, bases: t.bases, arg: t.arg, level: l, standaloneBytes: standalone.length });
-      if (obj && obj.length < best.length) best = obj;
+      consider(t, l);
+      if (opts.thorough && t.transform === Transform.Dict && t.bases.length > 1 && dictBytes(t) > DICT_REFINE_FROM) refineDict(raw, t, l, consider);
     }
   }
   return best;
+}
+
+/** Dictionaries larger than this are worth trying with fewer bases (repack). */
+const DICT_REFINE_FROM = 1024 * 1024;
+
+function dictBytes(t: Trial): number {
+  return t.bases.reduce((a, b) => a + b.bytes.length, 0);
+}
+
+/**
+ * What a dictionary costs the reader, in stored bytes: every checkout decodes all its bases (and their
+ * chains) and copies them into the decoder, for often a few hundred bytes saved by the last base added.
+ * A dictionary byte is weighed as 1/256 of a stored byte, so 8 MB of dictionary must save 32 KB.
+ */
+function dictCost(t: Trial): number {
+  return t.transform === Transform.Dict ? dictBytes(t) >>> 8 : 0;
 }
 
 function collectTrials(store: ChunkStore, raw: Uint8Array, ctx: ChunkContext, opts: PutOptions, selfId?: string): Trial[] {
@@ -126,7 +152,7 @@ function collectTrials(store: ChunkStore, raw: Uint8Array, ctx: ChunkContext, op
       if ((ctx.width === 4 || ctx.width === 2) && zeros > 0.05) trials.push({ transform: Transform.MaskedXor, bases: [base] });
       // Repack: the same bytes in another order (a relayout) compress to nothing against a dictionary.
       if (opts.thorough) {
-        const hits = windowsFound(raw, bytes);
+        const hits = popcount(windowMask(raw, bytes, 4));
         if (hits > 0) relayout.push({ base, hits });
       }
     } else if ((dtype === 'float16' || dtype === 'bfloat16') && bytes.length === raw.length * 2) {
@@ -152,16 +178,48 @@ function collectTrials(store: ChunkStore, raw: Uint8Array, ctx: ChunkContext, op
   return trials;
 }
 
-/** How many of a few 64-byte windows of `raw` occur anywhere in `base` (a relayout's sign). */
-function windowsFound(raw: Uint8Array, base: Buffer): number {
-  const WIN = 64;
-  if (raw.length < WIN * 4) return 0;
-  let hits = 0;
-  for (const f of [0.1, 0.35, 0.6, 0.85]) {
-    const at = Math.floor((raw.length - WIN) * f);
-    if (base.indexOf(raw.subarray(at, at + WIN)) >= 0) hits++;
+/**
+ * The same dictionary with only the bases that hold some of the chunk's bytes verbatim (a greedy cover
+ * of sampled 64-byte windows), and with the best of them alone. A pruned layer sliced from one parent
+ * needs that parent only, not the seven same-shape siblings that came with it: measured on digits,
+ * 8 bases and 37.7 MB of dictionary for 2,799 bytes, against 2,525 bytes with the parent alone.
+ */
+function refineDict(raw: Uint8Array, t: Trial, level: number, consider: (t: Trial, l: number) => unknown): void {
+  const found = t.bases.map((b) => ({ b, mask: windowMask(raw, b.bytes, 16) }));
+  const cover: Base[] = [];
+  let covered = 0;
+  for (;;) {
+    let best: (typeof found)[number] | undefined;
+    let gain = 0;
+    for (const f of found) {
+      const g = popcount(f.mask & ~covered);
+      if (g > gain) [best, gain] = [f, g];
+    }
+    if (!best) break;
+    cover.push(best.b);
+    covered |= best.mask;
   }
-  return hits;
+  if (cover.length && cover.length < t.bases.length) consider({ transform: Transform.Dict, bases: cover }, level);
+  if (cover.length > 1) consider({ transform: Transform.Dict, bases: cover.slice(0, 1) }, level);
+}
+
+function popcount(x: number): number {
+  let n = 0;
+  for (; x; x &= x - 1) n++;
+  return n;
+}
+
+/** Which of `n` evenly spread 64-byte windows of `raw` occur anywhere in `base`, as a bit mask. */
+function windowMask(raw: Uint8Array, base: Uint8Array, n: number): number {
+  const WIN = 64;
+  let mask = 0;
+  if (raw.length < WIN * n) return mask;
+  const b = Buffer.from(base.buffer, base.byteOffset, base.byteLength);
+  for (let k = 0; k < n; k++) {
+    const at = Math.floor(((raw.length - WIN) * (k + 0.5)) / n);
+    if (b.indexOf(raw.subarray(at, at + WIN)) >= 0) mask |= 1 << k;
+  }
+  return mask;
 }
 
 /** Share of elements that are exactly +0 or -0: pruned tensors have many. */
