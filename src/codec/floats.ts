@@ -44,9 +44,3 @@ export function f32ToBits(v: number): number {
   f32[0] = v;
   return u32[0];
 }
-
-/** Round half to even, like numpy.rint. */
-export function rint(v: number): number {
-  const r = Math.round(v);
-  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}

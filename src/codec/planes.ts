@@ -28,20 +28,29 @@ export function fromPlaneList(planes: Uint8Array[], width: number, xor?: Uint8Ar
   const n = planes[0]?.length ?? 0;
   const total = planes.reduce((a, p) => a + p.length, 0);
   const even = planes.length === width && planes.every((p, k) => p.length === n || (k === width - 1 && p.length >= n));
-  let out: Buffer;
-  if (even && (width === 4 || width === 2) && n % 4 === 0 && n > 0) {
-    out = Buffer.allocUnsafeSlow(total);
-    const q = n >> 2;
-    const views = planes.map((b) => {
-      const a = aligned(b);
-      return new Uint32Array(a.buffer, a.byteOffset, q);
-    });
-    (width === 4 ? interleave4 : interleave2)(views, new Uint32Array(out.buffer, 0, (n * width) >> 2), q);
-    out.set(planes[width - 1].subarray(n), n * width);
-  } else {
-    out = width <= 1 ? Buffer.concat(planes, total) : fromPlanes(Buffer.concat(planes, total), width);
+  if (!even || (width !== 4 && width !== 2) || n < 4 || (xor && xor.length < total)) {
+    const out = width <= 1 ? Buffer.concat(planes, total) : fromPlanes(Buffer.concat(planes, total), width);
+    if (xor) xorInPlace(out, xor);
+    return out;
   }
-  if (xor) xorInPlace(out, xor);
+  // Groups of four elements in 32-bit words; the last n % 4 elements and the trailing bytes byte by byte.
+  const out = Buffer.allocUnsafeSlow(total);
+  const q = n >> 2;
+  const views = planes.map((b) => {
+    const a = aligned(b);
+    return new Uint32Array(a.buffer, a.byteOffset, q);
+  });
+  const dst = new Uint32Array(out.buffer, 0, q * width);
+  if (xor) {
+    // the XOR in the same pass: one read of the base and one write of the chunk
+    const x = aligned(xor);
+    (width === 4 ? interleave4Xor : interleave2Xor)(views, dst, q, new Uint32Array(x.buffer, x.byteOffset, q * width));
+  } else {
+    (width === 4 ? interleave4 : interleave2)(views, dst, q);
+  }
+  for (let e = q * 4; e < n; e++) for (let k = 0; k < width; k++) out[e * width + k] = planes[k][e];
+  out.set(planes[width - 1].subarray(n), n * width);
+  if (xor) for (let i = q * 4 * width; i < total; i++) out[i] ^= xor[i];
   return out;
 }
 
@@ -113,6 +122,20 @@ function interleave4(planes: Uint32Array[], dst: Uint32Array, q: number): void {
   }
 }
 
+function interleave4Xor(planes: Uint32Array[], dst: Uint32Array, q: number, x: Uint32Array): void {
+  const [p0, p1, p2, p3] = planes;
+  for (let i = 0; i < q; i++) {
+    const a = p0[i];
+    const b = p1[i];
+    const c = p2[i];
+    const d = p3[i];
+    dst[4 * i] = ((a & 0xff) | ((b & 0xff) << 8) | ((c & 0xff) << 16) | ((d & 0xff) << 24)) ^ x[4 * i];
+    dst[4 * i + 1] = (((a >>> 8) & 0xff) | (b & 0xff00) | ((c & 0xff00) << 8) | ((d & 0xff00) << 16)) ^ x[4 * i + 1];
+    dst[4 * i + 2] = (((a >>> 16) & 0xff) | ((b >>> 8) & 0xff00) | (c & 0xff0000) | ((d & 0xff0000) << 8)) ^ x[4 * i + 2];
+    dst[4 * i + 3] = ((a >>> 24) | ((b >>> 16) & 0xff00) | ((c >>> 8) & 0xff0000) | (d & 0xff000000)) ^ x[4 * i + 3];
+  }
+}
+
 // 2-byte elements: q groups of four elements (two words) <-> one word in each of the two planes.
 
 function deinterleave2(src: Uint32Array, dst: Uint32Array, q: number): void {
@@ -131,5 +154,15 @@ function interleave2(planes: Uint32Array[], dst: Uint32Array, q: number): void {
     const h = hi[i];
     dst[2 * i] = (l & 0xff) | ((h & 0xff) << 8) | ((l & 0xff00) << 8) | ((h & 0xff00) << 16);
     dst[2 * i + 1] = ((l >>> 16) & 0xff) | ((h >>> 8) & 0xff00) | ((l >>> 8) & 0xff0000) | (h & 0xff000000);
+  }
+}
+
+function interleave2Xor(planes: Uint32Array[], dst: Uint32Array, q: number, x: Uint32Array): void {
+  const [lo, hi] = planes;
+  for (let i = 0; i < q; i++) {
+    const l = lo[i];
+    const h = hi[i];
+    dst[2 * i] = ((l & 0xff) | ((h & 0xff) << 8) | ((l & 0xff00) << 8) | ((h & 0xff00) << 16)) ^ x[2 * i];
+    dst[2 * i + 1] = (((l >>> 16) & 0xff) | ((h >>> 8) & 0xff00) | ((l >>> 8) & 0xff0000) | (h & 0xff000000)) ^ x[2 * i + 1];
   }
 }

@@ -3,7 +3,7 @@
 // the base, `inverse(forward(raw, bases), bases) == raw`; a poor base only costs bytes. The store
 // decodes every encoding and checks it against the chunk id before keeping it.
 
-import { f32BitsToBf16Bits, f32BitsToF16Bits, rint } from '../codec/floats.js';
+import { f32BitsToBf16Bits, f32BitsToF16Bits } from '../codec/floats.js';
 import { aligned, fromPlaneList, toPlanes } from '../codec/planes.js';
 
 export const enum Transform {
@@ -99,20 +99,32 @@ function quantPredict(base: Uint8Array, rows: number): Buffer {
   const b = aligned(base);
   const f = new Float32Array(b.buffer, b.byteOffset, count);
   const out = Buffer.allocUnsafeSlow(count);
+  const q8 = new Int8Array(out.buffer, out.byteOffset, count);
   for (let r = 0; r < rows; r++) {
+    const start = r * perRow;
+    const end = start + perRow;
     let amax = 0;
-    for (let i = r * perRow; i < (r + 1) * perRow; i++) {
+    for (let i = start; i < end; i++) {
       const v = Math.abs(f[i]);
-      if (v > amax || Number.isNaN(v)) amax = v;
+      if (v > amax) amax = v;
+      else if (v !== v) {
+        amax = NaN; // a NaN weight: the row's scale is 1
+        break;
+      }
     }
     const s = amax > 0 && Number.isFinite(amax) ? Math.fround(amax / 127) : 1;
-    for (let i = r * perRow; i < (r + 1) * perRow; i++) {
-      const q = rint(Math.fround(f[i] / s));
-      out[i] = (Number.isNaN(q) ? 0 : q > 127 ? 127 : q < -127 ? -127 : q) & 0xff;
+    for (let i = start; i < end; i++) {
+      const q = Math.fround(f[i] / s);
+      // Clipped, then rounded half to even by the 1.5 * 2^52 trick (what numpy.rint does, exact for
+      // |q| <= 127). A NaN passes both comparisons and the Int8Array stores it as 0.
+      q8[i] = (q > 127 ? 127 : q < -127 ? -127 : q) + ROUND_MAGIC - ROUND_MAGIC;
     }
   }
   return out;
 }
+
+/** 1.5 * 2^52: adding and subtracting it rounds a double below 2^51 in magnitude to an integer, ties to even. */
+const ROUND_MAGIC = 6755399441055744;
 
 /** Row counts worth trying for a quantized tensor of `count` elements: per output channel, per tensor. */
 export function quantRowChoices(dims: number[], count: number): number[] {
@@ -157,15 +169,31 @@ function maskedInverse(streams: Buffer[], base: Uint8Array, width: number, lengt
   const out = Buffer.allocUnsafeSlow(length);
   const o = width === 4 ? new Uint32Array(out.buffer, 0, length >>> 2) : new Uint16Array(out.buffer, 0, length >>> 1);
   if (classes.length !== o.length || b.length !== o.length) throw new Error('masked-xor length mismatch');
-  const negZero = width === 4 ? 0x80000000 : 0x8000;
+  // one loop per width: a loop over either kind of typed array runs several times slower
+  const m = width === 4 ? unmask4(classes, residual as Uint32Array, b as Uint32Array, o as Uint32Array) : unmask2(classes, residual as Uint16Array, b as Uint16Array, o as Uint16Array);
+  if (m !== residual.length) throw new Error('masked-xor residual length mismatch');
+  return out;
+}
+
+/** Writes the elements back from their classes; returns how many residuals were used. */
+function unmask4(classes: Uint8Array, residual: Uint32Array, b: Uint32Array, o: Uint32Array): number {
   let m = 0;
   for (let i = 0; i < classes.length; i++) {
     const cls = classes[i];
     if (cls === 0) o[i] = residual[m++] ^ b[i];
-    else o[i] = cls === 2 ? negZero : 0;
+    else o[i] = cls === 2 ? 0x80000000 : 0;
   }
-  if (m !== residual.length) throw new Error('masked-xor residual length mismatch');
-  return out;
+  return m;
+}
+
+function unmask2(classes: Uint8Array, residual: Uint16Array, b: Uint16Array, o: Uint16Array): number {
+  let m = 0;
+  for (let i = 0; i < classes.length; i++) {
+    const cls = classes[i];
+    if (cls === 0) o[i] = residual[m++] ^ b[i];
+    else o[i] = cls === 2 ? 0x8000 : 0;
+  }
+  return m;
 }
 
 // ---------------------------------------------------------------------------------------------
