@@ -2,7 +2,7 @@
 // filter process get one of these instead of finding git directories themselves.
 
 import { MgitError } from './errors.js';
-import { configSnapshot, configSnapshotAsync, findRepo, findRepoAsync, parseBool, type RepoPaths } from './git/git.js';
+import { configSnapshot, findRepo, parseBool, repoAndConfigAsync, type RepoPaths } from './git/git.js';
 import { CleanCache } from './store/clean-cache.js';
 import { PointerIndex } from './store/pointer-index.js';
 import { ChunkStore } from './store/store.js';
@@ -28,7 +28,7 @@ export class Repo {
    * blocking: the filter starts this before its handshake, so that both overlap with git's.
    */
   static async requireAsync(): Promise<Repo> {
-    const [paths, config] = await Promise.all([findRepoAsync(), configSnapshotAsync()]);
+    const { paths, config } = await repoAndConfigAsync();
     if (!paths) throw new MgitError('ENOREPO', 'not in a git repository');
     const repo = new Repo(paths);
     repo._config = config;
