@@ -463,7 +463,7 @@ function alive(pid: number): boolean {
 async function warmUp(pool: string): Promise<void> {
   const dir = path.join(pool, `warmup.${process.pid}`);
   try {
-    const [{ ChunkStore }, { CleanCache }, { PointerIndex }, { cleanStream }, { reconstruct }, { parsePointer }, { PktWriter }] = await Promise.all([
+    const [{ ChunkStore }, { CleanCache }, { PointerIndex }, { cleanStream }, { reconstruct }, { parsePointer }, { PktWriter }, { exerciseTransforms }, { keepWarm }] = await Promise.all([
       import('./store/store.js'),
       import('./store/clean-cache.js'),
       import('./store/pointer-index.js'),
@@ -471,9 +471,13 @@ async function warmUp(pool: string): Promise<void> {
       import('./filter/smudge.js'),
       import('./codec/pointer.js'),
       import('./codec/pktline.js'),
+      import('./store/object.js'),
+      import('./store/prefetch.js'),
     ]);
+    keepWarm(); // the checkout's decoding thread, warmed while this thread warms itself
     const sink = new Writable({ write: (_c, _e, cb) => cb() });
     for (let round = 0; round < 3; round++) {
+      exerciseTransforms();
       fs.rmSync(dir, { recursive: true, force: true });
       const store = ChunkStore.forGitDir(dir);
       const cache = new CleanCache(store);

@@ -15,6 +15,7 @@ import { Repo } from '../repo.js';
 import { trace } from '../trace.js';
 import { cleanStream, type CleanStats } from './clean.js';
 import type { PrefetchReader } from '../store/prefetch.js';
+import { AHEAD_MAX_FILE, DecodeAhead, type AheadFile } from './ahead.js';
 import { reconstruct, reconstructAhead } from './smudge.js';
 import { collect, type Collected } from './spool.js';
 
@@ -56,7 +57,7 @@ export async function runFilterProcess(input: NodeJS.ReadableStream, output: Nod
     else if (command === 'smudge') await smudge(ctx, reader, writer, req);
     else if (command === 'list_available_blobs') {
       // no content follows this command: answer with the delayed files that are ready
-      for (const p of (await ctx.ondemand?.available()) ?? []) await writer.text(`pathname=${p}`);
+      for (const p of await availableDelayed(ctx)) await writer.text(`pathname=${p}`);
       await writer.flush();
       await writer.text('status=success');
       await writer.flush();
@@ -73,6 +74,22 @@ interface SmudgeContext {
   skip: boolean;
   /** set up when a checkout first needs chunks the store lacks (most never do: keep its modules unloaded) */
   ondemand?: OnDemand;
+  /** files rebuilt ahead of git's asking (src/filter/ahead.ts), set up by the first delayable smudge */
+  ahead?: DecodeAhead;
+}
+
+/**
+ * For list_available_blobs: waits until at least one delayed file is ready (rebuilt ahead, or its
+ * chunks downloaded) and lists those that are; an empty list tells git that nothing more will come.
+ */
+async function availableDelayed(ctx: SmudgeContext): Promise<string[]> {
+  for (;;) {
+    const ready = [...(ctx.ahead?.readyNow() ?? []), ...(ctx.ondemand?.readyNow() ?? [])];
+    if (ready.length) return ready;
+    const waits = [ctx.ahead?.pending ? ctx.ahead.next() : undefined, ctx.ondemand?.next()].filter((w) => w !== undefined);
+    if (!waits.length) return [];
+    await Promise.race(waits);
+  }
 }
 
 async function onDemand(ctx: SmudgeContext): Promise<OnDemand> {
@@ -146,6 +163,11 @@ async function smudge(ctx: SmudgeContext, reader: PktReader, writer: PktWriter, 
   const input = await collect(reader.readContent(), () => repo.store.tempPath('smudge'), 1 << 20);
   try {
     // git asks again, with empty content, for a delayed file we listed as available
+    const rebuilt = input.data?.length === 0 ? ctx.ahead?.take(pathname) : undefined;
+    if (rebuilt) {
+      await sendRebuilt(ctx, writer, rebuilt);
+      return;
+    }
     const again = input.data?.length === 0 ? ctx.ondemand?.takeDelayed(pathname) : undefined;
     if (again) {
       let pointer: Pointer;
@@ -191,10 +213,39 @@ async function smudge(ctx: SmudgeContext, reader: PktReader, writer: PktWriter, 
         return;
       }
     }
+    if (req.get('can-delay') === '1' && pointer.size <= AHEAD_MAX_FILE && aheadWanted(repo)) {
+      (ctx.ahead ??= new DecodeAhead(await prefetchReader(repo))).delay(pathname, pointer);
+      await writer.text('status=delayed');
+      await writer.flush();
+      return;
+    }
     await sendModel(ctx, writer, pathname, pointer);
   } finally {
     if (input.path) fs.rmSync(input.path, { force: true });
   }
+}
+
+/** `mgit.smudgeAhead` (default true): rebuild the files of a checkout ahead, in the worker thread. */
+function aheadWanted(repo: Repo): boolean {
+  const env = process.env.MGIT_SMUDGE_AHEAD;
+  if (env === '0' || env === 'false') return false;
+  return repo.configBool('mgit.smudgeAhead', true);
+}
+
+/** A file rebuilt ahead, or the reason it could not be, when git asks for it again. */
+async function sendRebuilt(ctx: SmudgeContext, writer: PktWriter, f: AheadFile): Promise<void> {
+  if (!f.pieces) {
+    report(f.pathname, isMgitError(f.error) ? withHint(f.error, ctx.ondemand?.unavailableReason) : f.error);
+    await writer.text('status=error');
+    await writer.flush();
+    return;
+  }
+  await writer.text('status=success');
+  await writer.flush();
+  await writer.content(f.pieces);
+  f.pieces = undefined;
+  await writer.flush();
+  await writer.flush();
 }
 
 const READ_AHEAD_FROM = 16 * 1024 * 1024;
@@ -231,7 +282,7 @@ let prefetch: PrefetchReader | undefined;
 
 /** The read-ahead worker, started by the first large model (its thread and modules cost start-up time). */
 async function prefetchReader(repo: Repo): Promise<PrefetchReader> {
-  return (prefetch ??= new (await import('../store/prefetch.js')).PrefetchReader(repo.store));
+  return (prefetch ??= (await import('../store/prefetch.js')).readerFor(repo.store));
 }
 
 /**

@@ -95,25 +95,23 @@ export class OnDemand {
     return f;
   }
 
+  /** Delayed files downloaded since the last call, now listed to git (list_available_blobs). */
+  readyNow(): string[] {
+    const ready = [...this.delayed.values()].filter((f) => f.state === 'ready');
+    for (const f of ready) f.state = 'listed';
+    return ready.map((f) => f.pathname);
+  }
+
   /**
-   * For list_available_blobs: waits until at least one delayed file is ready and returns those that
-   * are; an empty list means nothing more will come (failed files stay unlisted: git reports them).
+   * Resolves when one more delayed file is downloaded or has failed; undefined when none is pending
+   * (failed files stay unlisted: git reports them).
    */
-  async available(): Promise<string[]> {
-    for (;;) {
-      const ready = [...this.delayed.values()].filter((f) => f.state === 'ready');
-      if (ready.length) {
-        for (const f of ready) f.state = 'listed';
-        return ready.map((f) => f.pathname);
-      }
-      const pending = [...this.delayed.values()].filter((f) => f.state === 'pending');
-      if (pending.length === 0) {
-        this.progress?.finish();
-        this.progress = undefined;
-        return [];
-      }
-      await Promise.race(pending.map((f) => f.done));
-    }
+  next(): Promise<void> | undefined {
+    const pending = [...this.delayed.values()].filter((f) => f.state === 'pending');
+    if (pending.length) return Promise.race(pending.map((f) => f.done));
+    this.progress?.finish();
+    this.progress = undefined;
+    return undefined;
   }
 
   /** One line per failed file; a storage-wide failure is said once, with a count at the end. */

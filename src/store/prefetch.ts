@@ -4,8 +4,8 @@
 
 import { Worker } from 'node:worker_threads';
 import { ChunkCorruptError, ChunkMissingError, MgitError } from '../errors.js';
-import { releaseGarbage, RELEASE_FROM } from './release.js';
-import type { ChunkStore } from './store.js';
+import { doneWith } from './release.js';
+import { verifyChunk, type ChunkStore } from './store.js';
 
 const AHEAD = 2;
 
@@ -21,20 +21,18 @@ interface Reply {
 export class PrefetchReader {
   private worker?: Worker;
   private readonly waiting = new Map<number, { resolve(r: Reply): void; reject(e: Error): void }>();
-  private readonly done = new Map<number, Reply>();
   private nextSeq = 0;
   private failed?: Error;
 
-  constructor(private readonly store: ChunkStore) {
+  /** `store`: the store to read; none for a worker started ahead of its first job (see keepWarm). */
+  constructor(private store?: ChunkStore) {
     try {
-      this.worker = new Worker(new URL('./read-worker.js', import.meta.url), { workerData: { root: store.root } });
+      this.worker = new Worker(new URL('./read-worker.js', import.meta.url), { workerData: { root: store?.root } });
       this.worker.unref();
       this.worker.on('message', (r: Reply) => {
         const w = this.waiting.get(r.seq);
-        if (w) {
-          this.waiting.delete(r.seq);
-          w.resolve(r);
-        } else this.done.set(r.seq, r);
+        this.waiting.delete(r.seq);
+        w?.resolve(r);
       });
       this.worker.on('error', (e) => this.fail(e));
       this.worker.on('exit', (code) => code !== 0 && this.fail(new Error(`chunk reader exited with ${code}`)));
@@ -51,43 +49,79 @@ export class PrefetchReader {
 
   /** Yields the chunks in order, decoding up to AHEAD of them in advance. */
   async *read(ids: string[]): AsyncGenerator<Buffer> {
-    if (!this.worker) {
-      for (const id of ids) yield this.store.get(id, { cache: false });
-      return;
-    }
-    const seqs: number[] = [];
-    const request = (i: number) => {
-      const seq = this.nextSeq++;
-      seqs[i] = seq;
-      this.worker!.postMessage({ seq, id: ids[i] });
+    const pending: Promise<Buffer>[] = [];
+    let next = 0;
+    const fill = () => {
+      while (next < ids.length && pending.length < AHEAD) pending.push(this.fetch(ids[next++]));
     };
-    for (let i = 0; i < Math.min(AHEAD, ids.length); i++) request(i);
-    for (let i = 0; i < ids.length; i++) {
-      if (i + AHEAD < ids.length) request(i + AHEAD);
-      const r = await this.reply(seqs[i]);
-      if (!r.ok) throw rebuild(r);
-      const size = r.buf!.byteLength;
-      yield Buffer.from(r.buf!);
-      if (size >= RELEASE_FROM) releaseGarbage(); // the pieces before this one are written: free them
+    fill();
+    while (pending.length) {
+      const chunk = await pending.shift()!;
+      fill();
+      yield chunk;
+      doneWith(chunk.length); // the pieces before this one are written: free them
     }
   }
 
-  private reply(seq: number): Promise<Reply> {
-    if (this.failed) return Promise.reject(this.failed);
-    const r = this.done.get(seq);
-    if (r) {
-      this.done.delete(seq);
-      return Promise.resolve(r);
+  /**
+   * One chunk, decoded by the worker after the ones asked for before it, and checked here against its
+   * id (the worker checks its delta bases and leaves this to the main thread, on the other core).
+   */
+  fetch(id: string): Promise<Buffer> {
+    let p: Promise<Buffer>;
+    if (!this.worker) p = Promise.resolve().then(() => this.store!.get(id, { cache: false }));
+    else if (this.failed) p = Promise.reject(this.failed);
+    else {
+      const seq = this.nextSeq++;
+      const reply = new Promise<Reply>((resolve, reject) => this.waiting.set(seq, { resolve, reject }));
+      this.worker.postMessage({ seq, id });
+      p = reply.then((r) => {
+        if (!r.ok) throw rebuild(r);
+        const chunk = Buffer.from(r.buf!);
+        verifyChunk(id, chunk);
+        return chunk;
+      });
     }
-    return new Promise((resolve, reject) => this.waiting.set(seq, { resolve, reject }));
+    p.catch(() => undefined); // its reader sees the error; a chunk asked for ahead may never be awaited
+    return p;
+  }
+
+  /** Reads from this store from now on; false when the worker is gone. */
+  reopen(store: ChunkStore | undefined): boolean {
+    if (!this.worker || this.failed) return false;
+    this.store = store;
+    this.worker.postMessage({ open: store?.root ?? null });
+    return true;
+  }
+
+  warm(): void {
+    this.worker?.postMessage({ warm: true });
   }
 
   async close(): Promise<void> {
+    if (this === kept && this.reopen(undefined)) return; // kept for the next job, without this one's store and cache
     await this.worker?.terminate();
     this.worker = undefined;
   }
 }
 
+/** The reader a prestarted filter keeps between jobs, its worker started and warmed ahead. */
+let kept: PrefetchReader | undefined;
+
+/**
+ * Starts the worker thread now and has it run its decoding kernels a few times, so that the first
+ * checkout that needs it finds it started and compiled (a prestarted filter calls this while it waits).
+ * A cold worker rebuilt digits' first model in 220 ms; warm, decoding overlaps git's writes.
+ */
+export function keepWarm(): void {
+  kept ??= new PrefetchReader();
+  kept.warm();
+}
+
+/** A reader of `store`: the kept one when there is one, else a new worker. */
+export function readerFor(store: ChunkStore): PrefetchReader {
+  return kept?.reopen(store) ? kept : new PrefetchReader(store);
+}
 /** The worker's error, as the same class the main thread would have thrown. */
 function rebuild(r: Reply): Error {
   if (r.code === 'ECHUNKMISSING' && r.chunk) return new ChunkMissingError(r.chunk);

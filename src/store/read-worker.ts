@@ -1,22 +1,39 @@
 // Worker thread of PrefetchReader: reads, decodes and verifies chunks off the main thread, so a
 // checkout decodes the next pieces while the main thread streams the current one to git.
-// Owns nothing but its own ChunkStore instance (with its own cache of decoded delta bases).
+// Owns nothing but its own ChunkStore instance (with its own cache of decoded delta bases), one
+// store at a time: a prestarted filter keeps its worker from one job to the next, opening the store
+// of each job's repository and closing it (and its cache) at the job's end.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { releaseGarbage, RELEASE_FROM } from './release.js';
+import { exerciseTransforms } from './object.js';
+import { doneWith } from './release.js';
 import { ChunkStore } from './store.js';
 
-const store = new ChunkStore((workerData as { root: string }).root);
+type Message = { seq: number; id: string } | { open: string | null } | { warm: true };
 
-parentPort!.on('message', (msg: { seq: number; id: string }) => {
+const root = (workerData as { root?: string }).root;
+let store = root ? new ChunkStore(root) : undefined;
+
+parentPort!.on('message', (msg: Message) => {
+  if ('open' in msg) {
+    store?.close();
+    store = msg.open ? new ChunkStore(msg.open) : undefined;
+    return;
+  }
+  if ('warm' in msg) {
+    for (let i = 0; i < 3; i++) exerciseTransforms();
+    return;
+  }
   try {
-    const b = store.get(msg.id, { cache: false });
+    if (!store) throw new Error('no store open');
+    // the main thread checks the bytes against the id, on the other core
+    const b = store.get(msg.id, { cache: false, verify: false });
     // A transferred buffer is detached (empty) on this side: copy it when this store's cache of delta
     // bases holds it, or when it is a view into a larger buffer; otherwise hand it over as it is.
     const whole = b.byteOffset === 0 && b.length === b.buffer.byteLength;
     const ab = (whole && !store.isCached(msg.id) ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.length)) as ArrayBuffer;
     parentPort!.postMessage({ seq: msg.seq, ok: true, buf: ab }, [ab]);
-    if (b.length >= RELEASE_FROM) releaseGarbage(); // what decoding it took (object, streams, bases) is garbage now
+    doneWith(b.length); // what decoding it took (object, streams, bases) is garbage now
   } catch (e) {
     const err = e as Error & { code?: string; chunk?: string };
     parentPort!.postMessage({ seq: msg.seq, ok: false, code: err.code, message: err.message, chunk: err.chunk });

@@ -22,6 +22,11 @@ export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** Throws when a chunk's bytes are not the ones its id names. */
+export function verifyChunk(id: string, raw: Uint8Array): void {
+  if (sha256(raw) !== id) throw new ChunkCorruptError(id, 'its bytes do not match its id');
+}
+
 export function assertChunkId(id: string): void {
   if (!ID.test(id)) throw new Error(`invalid chunk id ${JSON.stringify(id)}`);
 }
@@ -218,8 +223,11 @@ export class ChunkStore {
   /**
    * Reads, decodes (bases first) and verifies a chunk. Decoded chunks are kept for reuse as bases;
    * `cache: false` is for streaming reads that will not come back (bases are cached regardless).
+   * `verify: false` leaves the check of this chunk's bytes against its id to the caller, who must do
+   * it (its bases are checked all the same, and it is not cached): the checkout's worker thread hands
+   * it to the main thread, which hashes on the other core (PrefetchReader).
    */
-  get(id: string, opts: { cache?: boolean } = {}, seen: Set<string> = new Set()): Buffer {
+  get(id: string, opts: { cache?: boolean; verify?: boolean } = {}, seen: Set<string> = new Set()): Buffer {
     const hit = this.cache.get(id);
     if (hit) {
       this.cache.delete(id);
@@ -239,7 +247,8 @@ export class ChunkStore {
       }
       throw new ChunkCorruptError(id, errorMessage(e));
     }
-    if (sha256(raw) !== id) throw new ChunkCorruptError(id, 'its bytes do not match its id');
+    if (opts.verify === false) return raw;
+    verifyChunk(id, raw);
     if (opts.cache !== false) this.remember(id, raw);
     return raw;
   }

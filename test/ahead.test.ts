@@ -1,0 +1,108 @@
+// Rebuilding ahead (src/filter/ahead.ts): a checkout's models are answered "delayed", rebuilt in the
+// worker thread in order, and handed to git when it asks again: byte for byte the same files as the
+// plain path, a damaged model failing alone, and no more held in memory than the budget allows.
+
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { parsePointer } from '../src/codec/pointer.js';
+import { DecodeAhead } from '../src/filter/ahead.js';
+import { PrefetchReader } from '../src/store/prefetch.js';
+import { ChunkStore } from '../src/store/store.js';
+import { mlpModel } from './helpers/onnx-builder.js';
+import { tempDir, TestRepo } from './helpers/git-repo.js';
+
+function threeModels(): { repo: TestRepo; models: Map<string, Buffer> } {
+  const repo = TestRepo.create();
+  const models = new Map<string, Buffer>();
+  for (const [i, name] of ['a.onnx', 'sub/b.onnx', 'c.onnx'].entries()) {
+    const m = mlpModel({ seed: 40 + i, layers: 3, width: 96 });
+    repo.write(name, m);
+    models.set(name, m);
+  }
+  repo.commitAll('three models');
+  return { repo, models };
+}
+
+function requests(trace: string): string[] {
+  return fs
+    .readFileSync(trace, 'utf8')
+    .split('\n')
+    .map((l) => (/ mgit\[\d+\] (\S+ ?\S*)/.exec(l)?.[1] ?? '').trim())
+    .filter((l) => l.startsWith('smudge') || l.startsWith('list_available_blobs'));
+}
+
+test('a checkout rebuilds its models ahead through git delay, the same bytes as without', () => {
+  const { repo, models } = threeModels();
+  for (const ahead of ['true', 'false']) {
+    repo.git('config', 'mgit.smudgeAhead', ahead);
+    for (const name of models.keys()) fs.rmSync(repo.path(name));
+    const trace = path.join(tempDir('trace'), 'trace');
+    repo.env.MGIT_TRACE = trace;
+    try {
+      repo.git('checkout', '--', '.');
+    } finally {
+      delete repo.env.MGIT_TRACE;
+    }
+    for (const [name, bytes] of models) assert.ok(repo.read(name).equals(bytes), `${name}, smudgeAhead=${ahead}`);
+    const seen = requests(trace);
+    if (ahead === 'true') {
+      // every model asked once with can-delay, listed, then asked again
+      assert.ok(seen.includes('list_available_blobs'), seen.join('\n'));
+      for (const name of models.keys()) assert.equal(seen.filter((s) => s === `smudge ${name}`).length, 2, `${name} asked twice:\n${seen.join('\n')}`);
+    } else {
+      assert.ok(!seen.includes('list_available_blobs'), seen.join('\n'));
+    }
+    assert.equal(repo.status(), '');
+  }
+});
+
+test('a damaged model in a checkout ahead fails alone, its chunk named; the others are written', () => {
+  const { repo, models } = threeModels();
+  const pointer = repo.git('cat-file', 'blob', 'HEAD:sub/b.onnx');
+  const chunk = /^tensor ([0-9a-f]{64}) /m.exec(pointer)![1];
+  const file = path.join(repo.store, 'objects', chunk.slice(0, 2), chunk.slice(2));
+  fs.chmodSync(file, 0o644);
+  const obj = fs.readFileSync(file);
+  obj[obj.length - 1] ^= 1;
+  fs.writeFileSync(file, obj);
+  for (const name of models.keys()) fs.rmSync(repo.path(name));
+  const r = repo.tryGit('checkout', '--', '.');
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, new RegExp(`sub/b\\.onnx: chunk ${chunk} is corrupt`));
+  assert.doesNotMatch(r.stderr, /at .*\.js:\d+/);
+  assert.ok(repo.read('a.onnx').equals(models.get('a.onnx')!));
+  assert.ok(repo.read('c.onnx').equals(models.get('c.onnx')!));
+});
+
+test('files rebuilt ahead wait within the budget: the next is rebuilt only when git has taken one', async () => {
+  const { repo, models } = threeModels();
+  const store = new ChunkStore(repo.store);
+  const reader = new PrefetchReader(store);
+  try {
+    const size = Math.max(...[...models.values()].map((m) => m.length));
+    const ahead = new DecodeAhead(reader, size + 1); // one file at a time
+    for (const name of models.keys()) ahead.delay(name, parsePointer(Buffer.from(repo.git('cat-file', 'blob', `HEAD:${name}`))));
+    const order: string[] = [];
+    while (order.length < models.size) {
+      let ready = ahead.readyNow();
+      while (!ready.length) {
+        assert.ok(ahead.pending, 'files are still to come');
+        await ahead.next();
+        ready = ahead.readyNow();
+      }
+      assert.equal(ready.length, 1, 'never more than the budget');
+      // nothing more is rebuilt while the listed one waits
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(ahead.readyNow(), []);
+      const f = ahead.take(ready[0])!;
+      assert.ok(Buffer.concat(f.pieces!).equals(models.get(f.pathname)!), f.pathname);
+      order.push(f.pathname);
+    }
+    assert.deepEqual(order, [...models.keys()], 'in the order git asked');
+    assert.equal(ahead.pending, false);
+  } finally {
+    await reader.close();
+  }
+});
