@@ -14,7 +14,7 @@
 // or when it has grown large.
 //
 // Pool: $XDG_RUNTIME_DIR/mgit-prestart, else $TMPDIR/mgit-prestart-<uid> (mode 0700, owner checked
-// on both sides). A waiting process has a folder `ready.<pid>` holding three FIFOs:
+// on both sides). A waiting process has a folder `ready.<pid>` holding four FIFOs:
 //   job   the launcher writes: its pid, the path of the launcher script, "proc" or "fifo" (whether
 //         its stderr is opened through /proc: a terminal or pipe is; a socket cannot be, and a file
 //         opened again would not share git's write position), one line each
@@ -22,6 +22,8 @@
 //         another node on PATH) or "fallback" (it could not take git's pipes): then the launcher
 //         starts Node itself. After "start": "exit <code>" when the filter ends.
 //   err   the filter's stderr, when the launcher's own cannot be opened (the launcher copies it)
+//   repo  the launcher writes git's answers about the repository and its settings here, asked from the
+//         small shell while the server takes over (src/git/git.ts repoAndConfigAsync)
 // The launcher claims a folder by renaming it to `claimed.<its pid>`: rename is atomic, so two
 // launchers never take one process. An idle process un-readies itself the same way, so it never exits
 // while a launcher is about to write to it.
@@ -37,6 +39,7 @@ import { Writable } from 'node:stream';
 import * as tty from 'node:tty';
 import { fileURLToPath } from 'node:url';
 import { deferCaEnv } from './ca-env.js';
+import { clearPreset, presetRepoAndConfig } from './git/git.js';
 
 /** Processes kept waiting: two, so that a git command whose hooks run git again finds a second one. */
 const TARGET_READY = 2;
@@ -197,8 +200,12 @@ export async function serve(pool: string): Promise<number> {
       }
     };
     const streams = become(taken);
+    const repoInfo = new net.Socket({ fd: entry.repoFd, readable: true, writable: false });
+    presetRepoAndConfig(taken.cwd, readToEnd(repoInfo));
     trace(`filter-process: prestarted process ${process.pid} serves launcher ${job.pid} (job ${served + 1})`);
     const code = await main(['filter-process']);
+    clearPreset();
+    repoInfo.destroy();
     await new Promise<void>((resolve) => {
       streams.stdout.end(() => resolve());
       streams.stdout.once('error', () => resolve());
@@ -232,6 +239,8 @@ interface Entry {
   jobFd: number;
   doneFd: number;
   errFd: number;
+  /** the launcher writes git's answers about the repository here (src/git/git.ts repoAndConfigAsync) */
+  repoFd: number;
 }
 
 /** A new ready folder with fresh FIFOs (each job's launcher sees EOF on them when the job ends). */
@@ -241,18 +250,31 @@ function makeEntry(pool: string): Entry | undefined {
   try {
     fs.rmSync(fresh, { recursive: true, force: true });
     fs.mkdirSync(fresh, { mode: 0o700 });
-    const mk = spawnSync('mkfifo', ['-m', '600', 'job', 'done', 'err'], { cwd: fresh, stdio: 'ignore' });
+    const mk = spawnSync('mkfifo', ['-m', '600', 'job', 'done', 'err', 'repo'], { cwd: fresh, stdio: 'ignore' });
     if (mk.status !== 0) throw new Error('mkfifo failed');
     // Read-write opens of a FIFO never block, and keep it open whoever comes and goes.
     const jobFd = fs.openSync(path.join(fresh, 'job'), fs.constants.O_RDWR);
     const doneFd = fs.openSync(path.join(fresh, 'done'), fs.constants.O_RDWR);
     const errFd = fs.openSync(path.join(fresh, 'err'), fs.constants.O_RDWR);
+    // read-only, so that it ends when the launcher's writer does (non-blocking: nobody writes yet)
+    const repoFd = fs.openSync(path.join(fresh, 'repo'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     fs.renameSync(fresh, ready);
-    return { ready, jobFd, doneFd, errFd };
+    return { ready, jobFd, doneFd, errFd, repoFd };
   } catch {
     fs.rmSync(fresh, { recursive: true, force: true });
     return undefined;
   }
+}
+
+/** All a stream gives until its end; what came before an error (possibly nothing) after one. */
+function readToEnd(stream: net.Socket): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const parts: Buffer[] = [];
+    stream.on('data', (b: Buffer) => parts.push(b));
+    stream.once('end', () => resolve(Buffer.concat(parts)));
+    stream.once('close', () => resolve(Buffer.concat(parts)));
+    stream.once('error', () => resolve(Buffer.concat(parts)));
+  });
 }
 
 function closeQuietly(fd: number): void {

@@ -14,13 +14,15 @@ import { mlpModel } from './helpers/onnx-builder.js';
 import { tempDir, TestRepo } from './helpers/git-repo.js';
 
 function threeModels(): { repo: TestRepo; models: Map<string, Buffer> } {
+  // and a small one, which is rebuilt when git asks (below 1 MiB a delay costs more than it saves)
   const repo = TestRepo.create();
   const models = new Map<string, Buffer>();
   for (const [i, name] of ['a.onnx', 'sub/b.onnx', 'c.onnx'].entries()) {
-    const m = mlpModel({ seed: 40 + i, layers: 3, width: 96 });
+    const m = mlpModel({ seed: 40 + i, layers: 2, width: 400 }); // 1.3 MB: rebuilt ahead from 1 MiB
     repo.write(name, m);
     models.set(name, m);
   }
+  repo.write('small.onnx', mlpModel({ seed: 39, layers: 1, width: 32 }));
   repo.commitAll('three models');
   return { repo, models };
 }
@@ -37,7 +39,7 @@ test('a checkout rebuilds its models ahead through git delay, the same bytes as 
   const { repo, models } = threeModels();
   for (const ahead of ['true', 'false']) {
     repo.git('config', 'mgit.smudgeAhead', ahead);
-    for (const name of models.keys()) fs.rmSync(repo.path(name));
+    for (const name of [...models.keys(), 'small.onnx']) fs.rmSync(repo.path(name));
     const trace = path.join(tempDir('trace'), 'trace');
     repo.env.MGIT_TRACE = trace;
     try {
@@ -51,6 +53,7 @@ test('a checkout rebuilds its models ahead through git delay, the same bytes as 
       // every model asked once with can-delay, listed, then asked again
       assert.ok(seen.includes('list_available_blobs'), seen.join('\n'));
       for (const name of models.keys()) assert.equal(seen.filter((s) => s === `smudge ${name}`).length, 2, `${name} asked twice:\n${seen.join('\n')}`);
+      assert.equal(seen.filter((s) => s === 'smudge small.onnx').length, 1, 'a small model is answered at once');
     } else {
       assert.ok(!seen.includes('list_available_blobs'), seen.join('\n'));
     }

@@ -114,6 +114,31 @@ test('git commands after the first are served by a waiting process, with their o
   assert.ok(servedCount(trace) > served);
 });
 
+test('a prestarted filter serves a linked worktree and a -c setting: the launcher asks git for both', () => {
+  // The launcher (bin/git-mgit) asks git where the repository is and for its settings, in git's
+  // environment and directory, and hands the answers over: a worktree's store is the common one.
+  const { repo, pool, trace, model } = setup();
+  const wt = path.join(tempDir('wt'), 'wt');
+  repo.git('worktree', 'add', '-q', wt);
+  assert.ok(fs.readFileSync(path.join(wt, 'm.onnx')).equals(model));
+  waitReady(pool);
+  let before = servedCount(trace);
+  fs.rmSync(path.join(wt, 'm.onnx'));
+  let r = run('git', ['checkout', '--', 'm.onnx'], { cwd: wt, env: repo.env, timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(fs.readFileSync(path.join(wt, 'm.onnx')).equals(model), 'rebuilt from the common store');
+  assert.ok(servedCount(trace) > before, 'by a prestarted process');
+  assert.deepEqual(fs.readdirSync(path.join(repo.dir, '.git', 'worktrees', 'wt')).filter((n) => n === 'mgit'), [], 'no store of its own');
+  // a setting given on git's command line reaches the job
+  waitReady(pool);
+  before = servedCount(trace);
+  fs.rmSync(path.join(wt, 'm.onnx'));
+  r = run('git', ['-c', 'mgit.skipSmudge=true', 'checkout', '--', 'm.onnx'], { cwd: wt, env: repo.env, timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(fs.readFileSync(path.join(wt, 'm.onnx'), 'latin1').slice(0, 20), /^mgit-pointer v1/);
+  assert.ok(servedCount(trace) > before);
+});
+
 test("a prestarted filter's errors reach git's stderr, whether it is a socket or a file", () => {
   const { repo, pool, trace } = setup();
   // lose the chunks: the checkout must fail and say which chunk is missing

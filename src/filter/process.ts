@@ -15,7 +15,7 @@ import { Repo } from '../repo.js';
 import { trace } from '../trace.js';
 import { cleanStream, type CleanStats } from './clean.js';
 import type { PrefetchReader } from '../store/prefetch.js';
-import { AHEAD_MAX_FILE, DecodeAhead, type AheadFile } from './ahead.js';
+import { AHEAD_MAX_FILE, AHEAD_MIN_FILE, DecodeAhead, type AheadFile } from './ahead.js';
 import { reconstruct, reconstructAhead } from './smudge.js';
 import { collect, type Collected } from './spool.js';
 
@@ -213,7 +213,7 @@ async function smudge(ctx: SmudgeContext, reader: PktReader, writer: PktWriter, 
         return;
       }
     }
-    if (req.get('can-delay') === '1' && pointer.size <= AHEAD_MAX_FILE && aheadWanted(repo)) {
+    if (req.get('can-delay') === '1' && pointer.size >= AHEAD_MIN_FILE && pointer.size <= AHEAD_MAX_FILE && aheadWanted(repo)) {
       (ctx.ahead ??= new DecodeAhead(await prefetchReader(repo))).delay(pathname, pointer);
       await writer.text('status=delayed');
       await writer.flush();

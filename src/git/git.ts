@@ -146,7 +146,13 @@ export function configSnapshot(cwd?: string): Map<string, string> {
  * (a prestarted one, src/prestart.ts), twice at the start of every git command. A shell, started once,
  * runs both git commands from its own small process.
  */
-export function repoAndConfigAsync(cwd?: string): Promise<{ paths?: RepoPaths; config: Map<string, string> }> {
+export async function repoAndConfigAsync(cwd?: string): Promise<{ paths?: RepoPaths; config: Map<string, string> }> {
+  const early = preset;
+  preset = undefined;
+  if (early && early.cwd === (cwd ?? process.cwd())) {
+    const got = parseRepoAndConfig(await early.out);
+    if (got) return got;
+  }
   const rp = REPO_ARGS.join(' ');
   const script = `p=$(git ${rp} --show-toplevel 2>/dev/null) || p=$(git ${rp} 2>/dev/null) || exit 128; printf '%s\\001' "$p"; git config -z --list 2>/dev/null; exit 0`;
   return new Promise((resolve, reject) => {
@@ -154,14 +160,30 @@ export function repoAndConfigAsync(cwd?: string): Promise<{ paths?: RepoPaths; c
     const out: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.on('error', (e) => reject(new GitError(['rev-parse'], e.message, null)));
-    child.on('close', (code) => {
-      const all = Buffer.concat(out);
-      const cut = all.indexOf(1);
-      if (code !== 0 || cut < 0) return resolve({ config: new Map() });
-      const paths = repoPaths(all.subarray(0, cut));
-      resolve({ paths, config: parseConfigList({ status: 0, stdout: all.subarray(cut + 1), stderr: '' }) });
-    });
+    child.on('close', (code) => resolve((code === 0 && parseRepoAndConfig(Buffer.concat(out))) || { config: new Map() }));
   });
+}
+
+/** The paths, \x01, then `git config -z --list`: what the script above prints (or the launcher). */
+function parseRepoAndConfig(all: Buffer): { paths: RepoPaths; config: Map<string, string> } | undefined {
+  const cut = all.indexOf(1);
+  if (cut <= 0) return undefined;
+  return { paths: repoPaths(all.subarray(0, cut)), config: parseConfigList({ status: 0, stdout: all.subarray(cut + 1), stderr: '' }) };
+}
+
+let preset: { cwd: string; out: Promise<Buffer> } | undefined;
+
+/**
+ * The same answers, asked by the launcher of a prestarted filter (bin/git-mgit) while this process took
+ * over its job: the next repoAndConfigAsync in `cwd` uses them instead of starting a process of its own.
+ * Output without a repository in it (an older launcher, git failing) falls back to asking here.
+ */
+export function presetRepoAndConfig(cwd: string, out: Promise<Buffer>): void {
+  preset = { cwd, out };
+}
+
+export function clearPreset(): void {
+  preset = undefined;
 }
 
 function parseConfigList(r: GitResult): Map<string, string> {
