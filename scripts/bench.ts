@@ -155,13 +155,15 @@ interface ToolRun {
   problems: string[];
   addSeconds?: number;
   checkoutSeconds?: number;
+  /** every timed checkout; checkoutSeconds is their median */
+  checkoutRuns?: number[];
   sizes?: Sizes;
   /** sum over committed versions of the blob git stored (pointer for mgit / git-lfs) */
   blobBytes?: number;
   rssKb: { gitAdd?: number; filterAdd?: number; gitCheckout?: number; filterCheckout?: number };
   gc?: { seconds: number; gitDir: number };
   /** mgit only: `git mgit repack` after git gc, then a second checkout (chunks now stored as deltas) */
-  repack?: { seconds: number; gitDir: number; checkoutSeconds: number; storedBytes: number; storeDirBytes: number; transforms: Record<string, { chunks: number; rawBytes: number; storedBytes: number }> };
+  repack?: { seconds: number; gitDir: number; checkoutSeconds: number; checkoutRuns: number[]; storedBytes: number; storeDirBytes: number; transforms: Record<string, { chunks: number; rawBytes: number; storedBytes: number }> };
   steps?: { label: string; paths: string[]; bytes: number; addSeconds: number; commitSeconds: number; blobBytes: number }[];
 }
 
@@ -233,7 +235,7 @@ async function runTool(ctx: Context, ds: Dataset, steps: CommitStep[], tool: Too
       const co2 = repo.checkout(head);
       problems.push(...repo.verify(head, sha).map((p) => `after repack: ${p}`));
       const stats = JSON.parse(repo.git(['mgit', 'stats', '--json']).stdout) as { storedBytes: number; storeDirBytes: number };
-      repack = { seconds: r.seconds, gitDir, checkoutSeconds: co2.seconds, storedBytes: stats.storedBytes, storeDirBytes: stats.storeDirBytes, transforms: report.transforms };
+      repack = { seconds: r.seconds, gitDir, checkoutSeconds: co2.seconds, checkoutRuns: co2.runs, storedBytes: stats.storedBytes, storeDirBytes: stats.storeDirBytes, transforms: report.transforms };
     }
     progress(`  ${tool}: add+commit ${seconds(addSeconds)} s, checkout ${seconds(co.seconds)} s, .git ${mb(sizes.gitDir)}${repack ? `, after repack ${mb(repack.gitDir)}` : ''}${problems.length ? ', PROBLEMS' : ', verified'}`, true);
     return {
@@ -242,6 +244,7 @@ async function runTool(ctx: Context, ds: Dataset, steps: CommitStep[], tool: Too
       problems,
       addSeconds,
       checkoutSeconds: co.seconds,
+      checkoutRuns: co.runs,
       sizes,
       blobBytes: stepRows.reduce((a, s) => a + s.blobBytes, 0),
       rssKb: { gitAdd: gitAddRss, filterAdd, gitCheckout: co.gitRssKb, filterCheckout: co.filterRssKb },
@@ -442,7 +445,8 @@ async function main(): Promise<number> {
   if (!lfs) process.stdout.write('git-lfs not installed: apt-get install git-lfs (its column is skipped)\n');
   process.stdout.write(
     'Timing: wall clock of `git add` + `git commit` per step (hooks and filters included), and of `git checkout -- .` after deleting\n' +
-      'the work-tree files in the same repository (a clone would not carry mgit chunks or LFS objects). Sizes: apparent bytes of files\n' +
+      'the work-tree files in the same repository (a clone would not carry mgit chunks or LFS objects): the median of up to 5 runs,\n' +
+      'each after a sync (fewer runs once 20 s have passed). Sizes: apparent bytes of files\n' +
       '(.git bytes = everything; lfs/mgit store = .git/lfs or .git/mgit/objects, included in .git bytes). MB = 10^6 bytes.\n' +
       'RSS git: GNU time %M of the git command = the largest RSS of git or of any process it waited for (filter, hooks);\n' +
       'RSS filter: the long-running filter process alone.\n',

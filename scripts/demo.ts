@@ -68,7 +68,7 @@ async function verify(repo: ToolRepo, git: GitEnv, steps: StepResult[]): Promise
   const files = [...headFiles.values()];
   log(`$ rm ${files.map((f) => f.path).join(' ')}`);
   log('$ git checkout -- .');
-  const co = repo.checkout(files);
+  const co = repo.checkout(files, 1); // what a user sees once, not a measurement
   const problems = repo.verify(files, sha);
   const history = steps.flatMap((s) => s.step.files.map((f) => ({ rev: s.commit, path: f.path, sha256: sha(f.src) })));
   log(`$ git cat-file --filters <commit>:<path>   # each of the ${history.length} file versions in history`);
