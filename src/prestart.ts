@@ -40,6 +40,7 @@ import * as tty from 'node:tty';
 import { fileURLToPath } from 'node:url';
 import { deferCaEnv } from './ca-env.js';
 import { clearPreset, presetRepoAndConfig } from './git/git.js';
+import { trace } from './trace.js';
 
 /** Processes kept waiting: two, so that a git command whose hooks run git again finds a second one. */
 const TARGET_READY = 2;
@@ -114,9 +115,12 @@ export function fillPool(env: NodeJS.ProcessEnv = process.env): void {
       if (age < 3600_000) return;
       fs.rmSync(path.join(pool, 'fallback'), { force: true });
     }
-    const waiting = names.filter((n) => n.startsWith('ready.') || n.startsWith('new.')).length;
+    // a process claimed or serving a job will wait again: counting only the waiting ones grew the pool
+    // by one each time git's next command came while another process was still in a job
+    const waiting = names.filter((n) => /^(ready|new|claimed|busy)\./.test(n)).length;
     const childEnv: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(env)) if (!k.startsWith('GIT_')) childEnv[k] = v;
+    if (waiting < TARGET_READY) trace(`prestart: ${names.filter((n) => !n.startsWith('dead.')).join(' ') || 'an empty pool'}: starting ${TARGET_READY - waiting}`);
     for (let i = waiting; i < TARGET_READY; i++) {
       const child = spawn(process.execPath, ['--expose-gc', ENTRY, '__prestart', pool], { detached: true, stdio: 'ignore', env: childEnv, cwd: '/' });
       child.on('error', () => undefined);
@@ -135,9 +139,8 @@ export async function serve(pool: string): Promise<number> {
   const stamp = buildStamp();
   removeDeadEntries(pool, true);
   // Load what the filter needs now, while nobody waits.
-  const [{ main }, { trace }] = await Promise.all([
+  const [{ main }] = await Promise.all([
     import('./cli.js'),
-    import('./trace.js'),
     import('./commands/filter-process.js'),
     import('./filter/clean.js'),
     import('./filter/smudge.js'),
@@ -160,8 +163,14 @@ export async function serve(pool: string): Promise<number> {
     const entry = makeEntry(pool);
     if (!entry) break;
     if (served > 0 && refill) fillPool(); // after a job: one of the pool may have exited meanwhile
-    const job = await waitForJob(entry.jobFd, pool, entry.ready);
+    // A job's buffers (the models it cleaned) go once the process has been idle a moment, not while
+    // git's next command (a status after a checkout, a commit after an add) may be running beside it.
+    const tidy = served > 0 ? tidyUp : undefined;
+    const job = await waitForJob(entry.jobFd, pool, entry.ready, tidy);
     if (!job) break;
+    // counted by fillPool while this job runs, as the claimed folder was until now
+    const busy = path.join(pool, `busy.${process.pid}`);
+    fs.mkdirSync(busy, { recursive: true, mode: 0o700 });
     // the launcher opened its FIFOs before it wrote the job: the folder has served its purpose
     fs.rmSync(path.join(pool, `claimed.${job.pid}`), { recursive: true, force: true });
     const answer = (line: string) => writeAll(entry.doneFd, Buffer.from(`${line}\n`));
@@ -212,6 +221,7 @@ export async function serve(pool: string): Promise<number> {
     });
     current(code);
     current = undefined;
+    fs.rmSync(busy, { recursive: true, force: true });
     // Back to a process that serves nobody: git's pipes and the job's environment are let go.
     for (const [name, d] of std) Object.defineProperty(process, name, d);
     streams.stdin.destroy();
@@ -222,12 +232,19 @@ export async function serve(pool: string): Promise<number> {
     replaceEnv(own.env);
     process.chdir('/');
     process.umask(own.umask);
-    // A job's buffers (the models it cleaned) go now, not when the next job allocates.
-    (globalThis as { gc?: () => void }).gc?.();
-    if (code !== 0 || buildStamp() !== stamp || process.memoryUsage.rss() > MAX_RSS) break;
+    if (code !== 0 || buildStamp() !== stamp) break;
   }
   process.exit(0);
 }
+
+/** Collects garbage; true when the process is still too large to keep waiting. */
+function tidyUp(): boolean {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage.rss() > MAX_RSS;
+}
+
+/** How long a process waits after a job before it collects that job's garbage. */
+const TIDY_MS = 1000;
 
 /** Jobs one process serves before it makes way for a fresh one. */
 const MAX_JOBS = 1000;
@@ -301,13 +318,16 @@ interface Taken {
 }
 
 /** Waits for a launcher's job; undefined when idle too long (the folder is then gone). */
-function waitForJob(jobFd: number, pool: string, ready: string): Promise<Job | undefined> {
+function waitForJob(jobFd: number, pool: string, ready: string, tidy?: () => boolean): Promise<Job | undefined> {
   const idleMs = (Number(process.env.MGIT_PRESTART_IDLE) || DEFAULT_IDLE_S) * 1000;
   return new Promise((resolve) => {
     const sock = new net.Socket({ fd: jobFd, readable: true, writable: false });
     let text = '';
     let timer: NodeJS.Timeout;
+    // after TIDY_MS without a job, collect; a process still too large leaves as an idle one does
+    const tidyTimer = tidy && setTimeout(() => tidy() && idle(), TIDY_MS);
     const finish = (job: Job | undefined) => {
+      clearTimeout(tidyTimer);
       clearTimeout(timer);
       sock.destroy();
       resolve(job);
@@ -451,12 +471,12 @@ function removeDeadEntries(pool: string, starting = false): void {
     return;
   }
   for (const n of names) {
-    const m = /^(?:ready|new|claimed|dead)\.(\d+)$/.exec(n);
+    const m = /^(?:ready|new|busy|claimed|dead)\.(\d+)$/.exec(n);
     if (!m) continue;
     const pid = Number(m[1]);
-    const isReady = n.startsWith('ready.') || n.startsWith('new.');
-    // our own pid on a ready folder: an earlier process with this pid died without removing it
-    if ((starting && isReady && pid === process.pid) || !alive(pid)) {
+    // our own pid on a ready folder: an earlier process with this pid died without removing it (a
+    // `new.` folder of our pid is the placeholder our starter made for us: it counts us while we warm up)
+    if ((starting && n.startsWith('ready.') && pid === process.pid) || !alive(pid)) {
       try {
         fs.rmSync(path.join(pool, n), { recursive: true, force: true });
       } catch {

@@ -139,6 +139,36 @@ test('a prestarted filter serves a linked worktree and a -c setting: the launche
   assert.ok(servedCount(trace) > before);
 });
 
+/** Live processes of a pool, whatever they are doing. */
+function livePids(pool: string): number[] {
+  const out: number[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(pool)) continue;
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+      if (!/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3))) out.push(Number(pid));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+test('git commands back to back keep the pool at two processes: one in a job still counts', () => {
+  const { repo, pool, model, trace } = setup();
+  waitReady(pool, 2);
+  for (let i = 0; i < 8; i++) {
+    const r = tryCheckoutAgain(repo);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(repo.status(), ''); // a second command at once, while the first process tidies up
+  }
+  assert.ok(repo.read('m.onnx').equals(model));
+  sleep(1500); // any process started meanwhile has made its folder
+  const live = livePids(pool);
+  const started = fs.readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes('prestart:'));
+  assert.ok(live.length <= 2, `${live.length} processes in the pool: ${fs.readdirSync(pool).join(' ')}\n${started.join('\n')}`);
+});
+
 test("a prestarted filter's errors reach git's stderr, whether it is a socket or a file", () => {
   const { repo, pool, trace } = setup();
   // lose the chunks: the checkout must fail and say which chunk is missing
