@@ -6,7 +6,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { exerciseTransforms } from './object.js';
-import { doneWith } from './release.js';
+import { doneWith, releaseGarbage } from './release.js';
 import { ChunkStore } from './store.js';
 
 type Message = { seq: number; id: string } | { open: string | null } | { warm: true };
@@ -18,6 +18,7 @@ parentPort!.on('message', (msg: Message) => {
   if ('open' in msg) {
     store?.close();
     store = msg.open ? new ChunkStore(msg.open) : undefined;
+    if (!store) releaseGarbage(); // a job ended: its cache of delta bases and its pieces go now
     return;
   }
   if ('warm' in msg) {

@@ -30,7 +30,8 @@ export function doneWith(bytes: number): void {
 
 let collect: (() => void) | null | undefined;
 
-function releaseGarbage(): void {
+/** Collects now (a kept worker between jobs). */
+export function releaseGarbage(): void {
   if (collect === undefined) {
     try {
       setFlagsFromString('--expose-gc');
