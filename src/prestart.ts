@@ -159,14 +159,16 @@ export async function serve(pool: string): Promise<number> {
     if (current) process.stderr.write(`mgit: internal error: ${e.stack ?? e}\n`);
     process.exit(70);
   });
+  const busy = path.join(pool, `busy.${process.pid}`);
   for (let served = 0; served < MAX_JOBS; served++) {
     const entry = makeEntry(pool);
+    // counted as busy until it is ready again (its garbage collection and new FIFOs take a while)
+    fs.rmSync(busy, { recursive: true, force: true });
     if (!entry) break;
     if (served > 0 && refill) fillPool(); // after a job: one of the pool may have exited meanwhile
     const job = await waitForJob(entry.jobFd, pool, entry.ready);
     if (!job) break;
     // counted by fillPool while this job runs, as the claimed folder was until now
-    const busy = path.join(pool, `busy.${process.pid}`);
     fs.mkdirSync(busy, { recursive: true, mode: 0o700 });
     // the launcher opened its FIFOs before it wrote the job: the folder has served its purpose
     fs.rmSync(path.join(pool, `claimed.${job.pid}`), { recursive: true, force: true });
@@ -218,7 +220,6 @@ export async function serve(pool: string): Promise<number> {
     });
     current(code);
     current = undefined;
-    fs.rmSync(busy, { recursive: true, force: true });
     // Back to a process that serves nobody: git's pipes and the job's environment are let go.
     for (const [name, d] of std) Object.defineProperty(process, name, d);
     streams.stdin.destroy();
