@@ -120,6 +120,10 @@ export function fillPool(env: NodeJS.ProcessEnv = process.env): void {
     const waiting = names.filter((n) => /^(ready|new|claimed|busy)\./.test(n)).length;
     const childEnv: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(env)) if (!k.startsWith('GIT_')) childEnv[k] = v;
+    // glibc serves a freed buffer's size from its heap from then on, and keeps the heap: a process that
+    // had rebuilt digits held 222 MB idle. A fixed threshold maps every buffer over 128 KiB apart and
+    // gives it back when freed (117-125 MB idle), at no measurable cost to a checkout.
+    childEnv.MALLOC_MMAP_THRESHOLD_ ??= '131072';
     if (waiting < TARGET_READY) trace(`prestart: ${names.filter((n) => !n.startsWith('dead.')).join(' ') || 'an empty pool'}: starting ${TARGET_READY - waiting}`);
     for (let i = waiting; i < TARGET_READY; i++) {
       const child = spawn(process.execPath, ['--expose-gc', ENTRY, '__prestart', pool], { detached: true, stdio: 'ignore', env: childEnv, cwd: '/' });
@@ -150,6 +154,7 @@ export async function serve(pool: string): Promise<number> {
     import('./lineage/parents.js'),
   ]);
   await warmUp(pool);
+  (globalThis as { gc?: () => void }).gc?.(); // the warm-up's models are not held while the process waits
   const own = { env: { ...process.env }, umask: process.umask() };
   const std = (['stdin', 'stdout', 'stderr'] as const).map((name) => [name, Object.getOwnPropertyDescriptor(process, name)!] as const);
   // While a job runs, its end (also through process.exit in the filter) is reported to its launcher.
