@@ -40,6 +40,7 @@ import * as tty from 'node:tty';
 import { fileURLToPath } from 'node:url';
 import { deferCaEnv } from './ca-env.js';
 import { clearPreset, presetRepoAndConfig } from './git/git.js';
+import { releaseGarbage } from './store/release.js';
 import { trace } from './trace.js';
 
 /** Processes kept waiting: two, so that a git command whose hooks run git again finds a second one. */
@@ -154,7 +155,7 @@ export async function serve(pool: string): Promise<number> {
     import('./lineage/parents.js'),
   ]);
   await warmUp(pool);
-  (globalThis as { gc?: () => void }).gc?.(); // the warm-up's models are not held while the process waits
+  releaseGarbage(); // the warm-up's models are not held while the process waits
   const own = { env: { ...process.env }, umask: process.umask() };
   const std = (['stdin', 'stdout', 'stderr'] as const).map((name) => [name, Object.getOwnPropertyDescriptor(process, name)!] as const);
   // While a job runs, its end (also through process.exit in the filter) is reported to its launcher.
@@ -238,7 +239,7 @@ export async function serve(pool: string): Promise<number> {
     // A job's buffers (the models it cleaned) go now, not when the next job allocates: collecting only
     // after a second idle let garbage of jobs back to back pile up (filter peak 500 MiB on the 1 GiB
     // model against 251 MiB).
-    (globalThis as { gc?: () => void }).gc?.();
+    releaseGarbage();
     if (code !== 0 || buildStamp() !== stamp || process.memoryUsage.rss() > MAX_RSS) break;
   }
   process.exit(0);

@@ -24,8 +24,8 @@ export class Repo {
   }
 
   /**
-   * `require`, with the repository's paths and settings read by two git processes at once, without
-   * blocking: the filter starts this before its handshake, so that both overlap with git's.
+   * `require`, with the repository's paths and settings read by one child process (or handed over by
+   * a prestarted filter's launcher), without blocking: the filter starts this before its handshake.
    */
   static async requireAsync(): Promise<Repo> {
     const { paths, config } = await repoAndConfigAsync();

@@ -122,6 +122,8 @@ function interleave4(planes: Uint32Array[], dst: Uint32Array, q: number): void {
   }
 }
 
+// The same shuffles XORed with a base as they write (one pass over the base instead of two): kernels of
+// their own, so that neither loop tests for a base at every word.
 function interleave4Xor(planes: Uint32Array[], dst: Uint32Array, q: number, x: Uint32Array): void {
   const [p0, p1, p2, p3] = planes;
   for (let i = 0; i < q; i++) {

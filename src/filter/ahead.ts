@@ -38,7 +38,7 @@ export class DecodeAhead {
   /** bytes of files being rebuilt, and of rebuilt files git has not taken yet */
   private inflight = 0;
   private held = 0;
-  /** wakes whoever waits for a file to be rebuilt or taken (list_available_blobs) */
+  /** wakes whoever waits for a file to be rebuilt (list_available_blobs) */
   private wake?: () => void;
 
   /** `budget`: bytes of files rebuilt or being rebuilt that may wait for git (one file more when none does) */
@@ -86,7 +86,8 @@ export class DecodeAhead {
     this.notify();
   }
 
-  private changed(): Promise<void> {
+  /** Resolves when a file was rebuilt. */
+  next(): Promise<void> {
     return new Promise((resolve) => {
       const before = this.wake;
       this.wake = () => {
@@ -117,11 +118,6 @@ export class DecodeAhead {
   get pending(): boolean {
     for (const f of this.files.values()) if (f.state === 'queued') return true;
     return false;
-  }
-
-  /** Resolves when a file was rebuilt. */
-  next(): Promise<void> {
-    return this.changed();
   }
 
   /** A listed file git asks for again: its bytes (or its error) leave the budget. */

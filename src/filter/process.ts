@@ -11,6 +11,7 @@ import { MAX_POINTER_BYTES, parsePointer, pointerChunks, pointerVersion, type Po
 import { CatFile } from '../git/cat-file.js';
 import { errorMessage, isMgitError } from '../errors.js';
 import type { OnDemand } from '../remote/ondemand.js';
+import { parseBool } from '../git/git.js';
 import { Repo } from '../repo.js';
 import { trace } from '../trace.js';
 import { cleanStream, type CleanStats } from './clean.js';
@@ -227,9 +228,7 @@ async function smudge(ctx: SmudgeContext, reader: PktReader, writer: PktWriter, 
 
 /** `mgit.smudgeAhead` (default true): rebuild the files of a checkout ahead, in the worker thread. */
 function aheadWanted(repo: Repo): boolean {
-  const env = process.env.MGIT_SMUDGE_AHEAD;
-  if (env === '0' || env === 'false') return false;
-  return repo.configBool('mgit.smudgeAhead', true);
+  return parseBool(process.env.MGIT_SMUDGE_AHEAD || undefined, repo.configBool('mgit.smudgeAhead', true));
 }
 
 /** A file rebuilt ahead, or the reason it could not be, when git asks for it again. */

@@ -28,34 +28,10 @@ export function git(args: string[], opts: GitOptions = {}): GitResult {
     maxBuffer: 1 << 30,
   });
   if (r.error) throw new GitError(args, r.error.message, null);
-  return checked(args, r.status, r.stdout, r.stderr, opts);
-}
-
-/** The result of a git command that ended, or its error when the status is not an expected one. */
-function checked(args: string[], code: number | null, stdout: Buffer, stderrBytes: Buffer, opts: GitOptions): GitResult {
-  const status = code ?? 128;
-  const stderr = stderrBytes.toString('utf8');
+  const status = r.status ?? 128;
+  const stderr = r.stderr.toString('utf8');
   if (status !== 0 && !(opts.okStatus ?? []).includes(status)) throw new GitError(args, stderr, status);
-  return { stdout, stderr, status };
-}
-
-/** `git` without blocking: for start-up work that can overlap (the filter's handshake). */
-export function gitAsync(args: string[], opts: GitOptions = {}): Promise<GitResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => reject(new GitError(args, e.message, null)));
-    child.on('close', (code) => {
-      try {
-        resolve(checked(args, code, Buffer.concat(out), Buffer.concat(err), opts));
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
+  return { stdout: r.stdout, stderr, status };
 }
 
 /** stdout as text without the trailing newline. */
@@ -137,7 +113,8 @@ export function configBool(key: string, dflt: boolean, cwd?: string): boolean {
  * filter). Keys are as `git config --list` prints them: section and name lowercase.
  */
 export function configSnapshot(cwd?: string): Map<string, string> {
-  return parseConfigList(git(['config', '-z', '--list'], { cwd, okStatus: [1, 128] }));
+  const r = git(['config', '-z', '--list'], { cwd, okStatus: [1, 128] });
+  return r.status === 0 ? parseConfigList(r.stdout) : new Map();
 }
 
 /**
@@ -168,7 +145,7 @@ export async function repoAndConfigAsync(cwd?: string): Promise<{ paths?: RepoPa
 function parseRepoAndConfig(all: Buffer): { paths: RepoPaths; config: Map<string, string> } | undefined {
   const cut = all.indexOf(1);
   if (cut <= 0) return undefined;
-  return { paths: repoPaths(all.subarray(0, cut)), config: parseConfigList({ status: 0, stdout: all.subarray(cut + 1), stderr: '' }) };
+  return { paths: repoPaths(all.subarray(0, cut)), config: parseConfigList(all.subarray(cut + 1)) };
 }
 
 let preset: { cwd: string; out: Promise<Buffer> } | undefined;
@@ -186,10 +163,10 @@ export function clearPreset(): void {
   preset = undefined;
 }
 
-function parseConfigList(r: GitResult): Map<string, string> {
+/** `git config -z --list` output as a map. */
+function parseConfigList(stdout: Buffer): Map<string, string> {
   const out = new Map<string, string>();
-  if (r.status !== 0) return out;
-  for (const rec of r.stdout.toString('utf8').split('\0')) {
+  for (const rec of stdout.toString('utf8').split('\0')) {
     if (!rec) continue;
     const nl = rec.indexOf('\n');
     out.set(nl < 0 ? rec : rec.slice(0, nl), nl < 0 ? 'true' : rec.slice(nl + 1));

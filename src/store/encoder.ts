@@ -83,21 +83,19 @@ export function chooseEncoding(store: ChunkStore, raw: Uint8Array, ctx: ChunkCon
   }
   let best = standalone;
   let bestCost = standalone.length;
-  const consider = (t: Trial, l: number): Buffer | undefined => {
-    const obj = encodeObject(raw, { transform: t.transform, width: ctx.width, bases: t.bases, arg: t.arg, level: l, standaloneBytes: standalone.length });
-    const cost = obj && obj.length + dictCost(t);
-    if (obj && cost! < bestCost) {
-      best = obj;
-      bestCost = cost!;
-    }
-    return obj;
-  };
   const trials = collectTrials(store, raw, ctx, opts, selfId).filter((t) => transformAllowed(TRANSFORM_NAMES[t.transform]));
   const ranked = opts.thorough || raw.length <= FULL_BELOW ? trials : pickBySample(raw, ctx, trials);
   for (const t of ranked) {
+    const fewer = opts.thorough && t.transform === Transform.Dict && t.bases.length > 1 && dictBytes(t) > DICT_REFINE_FROM ? fewerDictBases(raw, t) : [];
     for (const l of t.transform === Transform.Dict ? levels : [level]) {
-      consider(t, l);
-      if (opts.thorough && t.transform === Transform.Dict && t.bases.length > 1 && dictBytes(t) > DICT_REFINE_FROM) refineDict(raw, t, l, consider);
+      for (const trial of [t, ...fewer]) {
+        const obj = encodeObject(raw, { transform: trial.transform, width: ctx.width, bases: trial.bases, arg: trial.arg, level: l, standaloneBytes: standalone.length });
+        const cost = obj ? obj.length + dictCost(trial) : Infinity;
+        if (cost < bestCost) {
+          best = obj!;
+          bestCost = cost;
+        }
+      }
     }
   }
   return best;
@@ -184,7 +182,7 @@ function collectTrials(store: ChunkStore, raw: Uint8Array, ctx: ChunkContext, op
  * needs that parent only, not the seven same-shape siblings that came with it: measured on digits,
  * 8 bases and 37.7 MB of dictionary for 2,799 bytes, against 2,525 bytes with the parent alone.
  */
-function refineDict(raw: Uint8Array, t: Trial, level: number, consider: (t: Trial, l: number) => unknown): void {
+function fewerDictBases(raw: Uint8Array, t: Trial): Trial[] {
   const found = t.bases.map((b) => ({ b, mask: windowMask(raw, b.bytes, 16) }));
   const cover: Base[] = [];
   let covered = 0;
@@ -199,8 +197,10 @@ function refineDict(raw: Uint8Array, t: Trial, level: number, consider: (t: Tria
     cover.push(best.b);
     covered |= best.mask;
   }
-  if (cover.length && cover.length < t.bases.length) consider({ transform: Transform.Dict, bases: cover }, level);
-  if (cover.length > 1) consider({ transform: Transform.Dict, bases: cover.slice(0, 1) }, level);
+  const out: Trial[] = [];
+  if (cover.length && cover.length < t.bases.length) out.push({ transform: Transform.Dict, bases: cover });
+  if (cover.length > 1) out.push({ transform: Transform.Dict, bases: cover.slice(0, 1) });
+  return out;
 }
 
 function popcount(x: number): number {

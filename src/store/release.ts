@@ -30,7 +30,7 @@ export function doneWith(bytes: number): void {
 
 let collect: (() => void) | null | undefined;
 
-/** Collects now (a kept worker between jobs). */
+/** Collects now (between jobs of a prestarted process and of its kept worker). */
 export function releaseGarbage(): void {
   if (collect === undefined) {
     try {
