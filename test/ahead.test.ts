@@ -13,8 +13,8 @@ import { ChunkStore } from '../src/store/store.js';
 import { mlpModel } from './helpers/onnx-builder.js';
 import { tempDir, TestRepo } from './helpers/git-repo.js';
 
+/** Three models rebuilt ahead, and a small one that is rebuilt when git asks (below 1 MiB). */
 function threeModels(): { repo: TestRepo; models: Map<string, Buffer> } {
-  // and a small one, which is rebuilt when git asks (below 1 MiB a delay costs more than it saves)
   const repo = TestRepo.create();
   const models = new Map<string, Buffer>();
   for (const [i, name] of ['a.onnx', 'sub/b.onnx', 'c.onnx'].entries()) {
@@ -63,13 +63,7 @@ test('a checkout rebuilds its models ahead through git delay, the same bytes as 
 
 test('a damaged model in a checkout ahead fails alone, its chunk named; the others are written', () => {
   const { repo, models } = threeModels();
-  const pointer = repo.git('cat-file', 'blob', 'HEAD:sub/b.onnx');
-  const chunk = /^tensor ([0-9a-f]{64}) /m.exec(pointer)![1];
-  const file = path.join(repo.store, 'objects', chunk.slice(0, 2), chunk.slice(2));
-  fs.chmodSync(file, 0o644);
-  const obj = fs.readFileSync(file);
-  obj[obj.length - 1] ^= 1;
-  fs.writeFileSync(file, obj);
+  const chunk = repo.corruptFirstTensorChunk('HEAD:sub/b.onnx');
   for (const name of models.keys()) fs.rmSync(repo.path(name));
   const r = repo.tryGit('checkout', '--', '.');
   assert.notEqual(r.status, 0);

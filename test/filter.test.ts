@@ -203,13 +203,7 @@ test('a corrupt chunk is named on checkout and by fsck', () => {
   const m = mlpModel({ seed: 21, layers: 2, width: 64 });
   repo.write('m.onnx', m);
   repo.commitAll('m');
-  const pointer = repo.git('cat-file', 'blob', 'HEAD:m.onnx');
-  const chunk = /^tensor ([0-9a-f]{64}) /m.exec(pointer)![1];
-  const file = path.join(repo.store, 'objects', chunk.slice(0, 2), chunk.slice(2));
-  fs.chmodSync(file, 0o644);
-  const obj = fs.readFileSync(file);
-  obj[obj.length - 1] ^= 1;
-  fs.writeFileSync(file, obj);
+  const chunk = repo.corruptFirstTensorChunk('HEAD:m.onnx');
 
   fs.rmSync(repo.path('m.onnx'));
   const r = repo.tryGit('checkout', '--', 'm.onnx');
@@ -221,7 +215,7 @@ test('a corrupt chunk is named on checkout and by fsck', () => {
   assert.equal(f.status, 1);
   assert.match(f.stdout, new RegExp(`corrupt chunk ${chunk} .*needed by m\\.onnx`));
 
-  fs.rmSync(file, { force: true });
+  fs.rmSync(path.join(repo.store, 'objects', chunk.slice(0, 2), chunk.slice(2)), { force: true });
   const g = repo.tryMgit('fsck', '--json');
   assert.equal(g.status, 1);
   assert.deepEqual(JSON.parse(g.stdout).missing, [{ chunk, models: ['m.onnx'] }]);

@@ -20,15 +20,23 @@ after(() => killPools(pools));
 
 /** Every process whose command line names one of the pools, in whatever phase it is. */
 function killPools(which: string[]): void {
+  for (const pid of livePids(which)) kill(pid);
+}
+
+/** Live (not zombie) prestarted processes of these pools. */
+function livePids(which: string[]): number[] {
+  const out: number[] = [];
   for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    let cmd = '';
     try {
-      cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmd.includes('__prestart') || !which.some((p) => cmd.includes(p))) continue;
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+      if (!/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3))) out.push(Number(pid));
     } catch {
-      continue;
+      // gone
     }
-    if (cmd.includes('__prestart') && which.some((p) => cmd.includes(p))) kill(Number(pid));
   }
+  return out;
 }
 
 function kill(pid: number): void {
@@ -139,21 +147,6 @@ test('a prestarted filter serves a linked worktree and a -c setting: the launche
   assert.ok(servedCount(trace) > before);
 });
 
-/** Live processes of a pool, whatever they are doing. */
-function livePids(pool: string): number[] {
-  const out: number[] = [];
-  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(pool)) continue;
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-      if (!/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3))) out.push(Number(pid));
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
-
 test('git commands back to back keep the pool at two processes: one in a job still counts', () => {
   const { repo, pool, model, trace } = setup();
   waitReady(pool, 2);
@@ -164,7 +157,7 @@ test('git commands back to back keep the pool at two processes: one in a job sti
   }
   assert.ok(repo.read('m.onnx').equals(model));
   sleep(1500); // any process started meanwhile has made its folder
-  const live = livePids(pool);
+  const live = livePids([pool]);
   const started = fs.readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes('prestart:'));
   assert.ok(live.length <= 2, `${live.length} processes in the pool: ${fs.readdirSync(pool).join(' ')}\n${started.join('\n')}`);
 });

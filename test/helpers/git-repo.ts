@@ -126,6 +126,20 @@ export class TestRepo {
     return this.git('status', '--porcelain');
   }
 
+  /**
+   * Flips the last byte of the loose object of the first tensor chunk that the blob `spec` (e.g.
+   * `HEAD:m.onnx`) names; returns that chunk's id.
+   */
+  corruptFirstTensorChunk(spec: string): string {
+    const chunk = /^tensor ([0-9a-f]{64}) /m.exec(this.git('cat-file', 'blob', spec))![1];
+    const file = path.join(this.store, 'objects', chunk.slice(0, 2), chunk.slice(2));
+    fs.chmodSync(file, 0o644);
+    const obj = fs.readFileSync(file);
+    obj[obj.length - 1] ^= 1;
+    fs.writeFileSync(file, obj);
+    return chunk;
+  }
+
   /** The chunk store folder. */
   get store(): string {
     return path.join(this.dir, '.git', 'mgit');
