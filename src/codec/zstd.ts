@@ -20,7 +20,18 @@ interface Codec {
   name: string;
   compress(data: Uint8Array, level: number, dict?: Uint8Array, p?: DictParams): Buffer;
   decompress(data: Uint8Array, size: number, dict?: Uint8Array): Buffer;
+  /** Decompresses into `dst`, which the frame must fill exactly; returns the bytes written. */
+  decompressInto(data: Uint8Array, dst: Uint8Array, dict?: Uint8Array): number;
 }
+
+type NapiBinding = {
+  DCtx: new () => {
+    setParameter(p: number, v: number): void;
+    decompress(dst: Uint8Array, src: Uint8Array): number;
+    decompressUsingDict(dst: Uint8Array, src: Uint8Array, dict: Uint8Array): number;
+  };
+  DParameter: Record<string, number>;
+};
 
 type NapiModule = {
   Compressor: new () => { setParameters(p: object): void; loadDictionary(d: Uint8Array): void; compress(b: Uint8Array): Buffer };
@@ -38,6 +49,11 @@ function napi(): Codec | undefined {
   let plainLevel = -1;
   const dec = new m.Decompressor();
   dec.setParameters({ windowLogMax: WINDOW_LOG_MAX });
+  // The low-level context decompresses into a buffer of ours, and takes a raw-content dictionary by
+  // reference: loading one into a Decompressor copies it (a 9 MB dictionary for each chunk, on digits).
+  const binding = createRequire(import.meta.url)('zstd-napi/binding') as NapiBinding;
+  const dctx = new binding.DCtx();
+  dctx.setParameter(binding.DParameter.windowLogMax, WINDOW_LOG_MAX);
   return {
     name: 'zstd-napi',
     compress: (data, level, dict, p) => {
@@ -60,6 +76,7 @@ function napi(): Codec | undefined {
       d.loadDictionary(dict);
       return d.decompress(data);
     },
+    decompressInto: (data, dst, dict) => (dict ? dctx.decompressUsingDict(dst, data, dict) : dctx.decompress(dst, data)),
   };
 }
 
@@ -93,6 +110,12 @@ function builtin(): Codec | undefined {
         params: { [c.ZSTD_d_windowLogMax]: WINDOW_LOG_MAX },
         ...(dict ? { dictionary: dict } : {}),
       }),
+    decompressInto(data, dst, dict) {
+      const out = this.decompress(data, dst.length, dict);
+      if (out.length > dst.length) throw new Error(`zstd frame holds over ${dst.length} bytes`);
+      dst.set(out);
+      return out.length;
+    },
   };
 }
 
@@ -157,4 +180,16 @@ export function zstdDecompress(data: Uint8Array, size: number, dict?: Uint8Array
   const out = get().decompress(data, size, dict);
   if (out.length !== size) throw new Error(`zstd frame holds ${out.length} bytes, expected ${size}`);
   return out;
+}
+
+/**
+ * Decompresses a frame into `dst`, which it must fill exactly (the frame's declared size is checked
+ * first): decoding puts streams straight into the kernels' scratch memory, with no buffer of their own.
+ */
+export function zstdDecompressInto(data: Uint8Array, dst: Uint8Array, dict?: Uint8Array): void {
+  const declared = zstdFrameContentSize(data);
+  if (declared === undefined) throw new Error('zstd frame does not declare its size');
+  if (declared !== dst.length) throw new Error(`zstd frame declares ${declared} bytes, expected ${dst.length}`);
+  const n = get().decompressInto(data, dst, dict);
+  if (n !== dst.length) throw new Error(`zstd frame holds ${n} bytes, expected ${dst.length}`);
 }

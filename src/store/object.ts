@@ -18,7 +18,9 @@
 // Varints are unsigned LEB128 (7 bits a byte, low first), at most 8 bytes: small chunks (biases, norms)
 // are common, and a fixed-width header cost them a quarter of their size.
 
-import { zstdCompress, zstdCompressWithDict, zstdDecompress } from '../codec/zstd.js';
+import { align16, kernels } from '../codec/kernels.js';
+import { zstdCompress, zstdCompressWithDict, zstdDecompress, zstdDecompressInto } from '../codec/zstd.js';
+import { reuse } from './recycle.js';
 import { forward, inverse, Transform, type Forward } from './transforms.js';
 
 export const OBJECT_MAGIC = Buffer.from('MGC\x01', 'latin1');
@@ -196,23 +198,155 @@ export function decodeObject(obj: Uint8Array, maxLength: number, getBase: (id: s
   if (total > 4 * maxLength + 64) throw new Error('streams larger than the chunk allows');
   const b = Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength);
   const bases = h.bases.map(getBase);
-  let dict: Buffer | undefined;
   let p = h.dataStart;
-  const streams = h.streams.map((st) => {
+  const stored = h.streams.map((st) => {
     const data = b.subarray(p, p + st.stored);
     if (data.length !== st.stored) throw new Error('truncated object');
     p += st.stored;
-    if (st.coding === Coding.Raw) {
-      if (st.stored !== st.raw) throw new Error('raw stream length mismatch');
-      return data;
-    }
-    if (st.coding === Coding.Zstd) return zstdDecompress(data, st.raw);
-    if (st.coding === Coding.ZstdDict) return zstdDecompress(data, st.raw, (dict ??= Buffer.concat(bases)));
-    throw new Error(`unknown stream coding ${st.coding}`);
+    if (st.coding === Coding.Raw && st.stored !== st.raw) throw new Error('raw stream length mismatch');
+    if (st.coding !== Coding.Raw && st.coding !== Coding.Zstd && st.coding !== Coding.ZstdDict) throw new Error(`unknown stream coding ${st.coding}`);
+    return { coding: st.coding, data, raw: st.raw };
   });
   if (p !== b.length) throw new Error('trailing bytes after the last stream');
+  const fast = decodeInScratch(h, stored, bases);
+  if (fast) return fast;
+  let dict: Buffer | undefined;
+  const streams = stored.map((st) => {
+    if (st.coding === Coding.Raw) return st.data;
+    if (st.coding === Coding.Zstd) return zstdDecompress(st.data, st.raw);
+    // the dictionary's bytes are the bases', referenced, and the chunk is decoded straight into its buffer
+    const out = Buffer.allocUnsafeSlow(st.raw);
+    zstdDecompressInto(st.data, out, (dict ??= bases.length === 1 ? bases[0] : Buffer.concat(bases)));
+    return out;
+  });
   const out = inverse(h.transform, streams, h.params, h.width, bases, h.rawLength);
   if (out.length !== h.rawLength) throw new Error(`decoded ${out.length} bytes, header says ${h.rawLength}`);
+  return out;
+}
+
+interface StoredStream {
+  coding: number;
+  data: Buffer;
+  raw: number;
+}
+
+/** Puts a stream's raw bytes at `at` in the scratch memory. */
+function fill(mem: Uint8Array, at: number, st: StoredStream): void {
+  if (st.coding === Coding.Raw) mem.set(st.data, at);
+  else zstdDecompressInto(st.data, mem.subarray(at, at + st.raw));
+}
+
+/**
+ * Decodes the encodings that carry nearly all the bytes of a store (byte planes, XOR, masked XOR,
+ * float16 and int8 prediction, dictionaries, widths 2 and 4) with the WebAssembly kernels, in their scratch memory: the streams
+ * are decompressed into it, the base copied in, and the chunk copied out into its own buffer. Returns
+ * undefined for anything else, which the reference path (inverse) decodes; the same checks apply, and
+ * the caller verifies the bytes against the chunk id either way.
+ */
+function decodeInScratch(h: ParsedHeader, streams: StoredStream[], bases: Buffer[]): Buffer | undefined {
+  const t = h.transform;
+  const length = h.rawLength;
+  let k: ReturnType<typeof kernels>;
+  if (t === Transform.Dict && streams.length === 1 && streams[0].coding === Coding.ZstdDict && streams[0].raw === length && bases.length) {
+    // several bases make one dictionary: joined in the scratch memory, not in a buffer of their own
+    let dict: Uint8Array = bases[0];
+    if (bases.length > 1) {
+      if (!(k = kernels())) return undefined;
+      const mem = k.reserve(bases.reduce((a, x) => a + x.length, 0));
+      let at = 0;
+      for (const x of bases) {
+        mem.set(x, at);
+        at += x.length;
+      }
+      dict = mem.subarray(0, at);
+    }
+    const out = reuse(length);
+    zstdDecompressInto(streams[0].data, out, dict);
+    return out;
+  }
+  if (streams.some((st) => st.coding === Coding.ZstdDict)) return undefined;
+  if (t === Transform.Planes || t === Transform.XorPlanes) {
+    const w = h.width;
+    const xor = t === Transform.XorPlanes;
+    if ((w !== 2 && w !== 4) || streams.length !== w || (xor && (bases.length !== 1 || bases[0].length !== length))) return undefined;
+    const n = streams[0].raw;
+    const total = streams.reduce((a, st) => a + st.raw, 0);
+    if (n < 16 || total !== length || streams.some((st, i) => (i < w - 1 ? st.raw !== n : st.raw < n)) || !(k = kernels())) return undefined;
+    const X = align16(total);
+    const O = X + (xor ? align16(total) : 0);
+    const mem = k.reserve(O + total);
+    for (let i = 0; i < w; i++) fill(mem, i * n, streams[i]);
+    const g = n >> 4;
+    if (xor) {
+      mem.set(bases[0], X);
+      (w === 4 ? k.k.join4x : k.k.join2x)(0, n, g, O, X);
+    } else {
+      (w === 4 ? k.k.join4 : k.k.join2)(0, n, g, O);
+    }
+    for (let e = g * 16; e < n; e++) for (let i = 0; i < w; i++) mem[O + e * w + i] = mem[i * n + e];
+    mem.copyWithin(O + n * w, n * w, total); // trailing bytes that fill no element
+    if (xor) for (let i = g * 16 * w; i < total; i++) mem[O + i] ^= mem[X + i];
+    return copyOut(mem, O, total);
+  }
+  if (t === Transform.MaskedXor) {
+    const w = h.params[0];
+    if ((w !== 2 && w !== 4) || streams.length !== w + 1 || bases.length !== 1 || bases[0].length !== length || length % w !== 0) return undefined;
+    const count = length / w;
+    const m = streams[1].raw;
+    if (streams[0].raw !== count || m < 16 || streams.some((st, i) => i > 0 && st.raw !== m) || m > count || !(k = kernels())) return undefined;
+    const R = align16(count);
+    const J = R + align16(m * w);
+    const B = J + align16(m * w) + 16; // unmask may read one residual past the last
+    const O = B + align16(length);
+    const mem = k.reserve(O + length);
+    fill(mem, 0, streams[0]);
+    for (let i = 0; i < w; i++) fill(mem, R + i * m, streams[i + 1]);
+    const g = m >> 4;
+    (w === 4 ? k.k.join4 : k.k.join2)(R, m, g, J);
+    for (let e = g * 16; e < m; e++) for (let i = 0; i < w; i++) mem[J + e * w + i] = mem[R + i * m + e];
+    mem.set(bases[0], B);
+    if ((w === 4 ? k.k.unmask4 : k.k.unmask2)(0, count, J, B, O) !== m) throw new Error('masked-xor residual length mismatch');
+    return copyOut(mem, O, length);
+  }
+  if (t === Transform.CastPredict) {
+    const kind = h.params[0];
+    const n = length / 2;
+    if ((kind !== 1 && kind !== 2) || length % 2 !== 0 || streams.length !== 2 || bases.length !== 1 || bases[0].length !== length * 2) return undefined;
+    if (n < 16 || streams[0].raw !== n || streams[1].raw !== n || !(k = kernels())) return undefined;
+    const B = align16(length);
+    const X = B + align16(length * 2);
+    const O = X + align16(length);
+    const mem = k.reserve(O + length);
+    fill(mem, 0, streams[0]);
+    fill(mem, n, streams[1]);
+    mem.set(bases[0], B);
+    k.k.cast(B, n, kind, X);
+    const g = n >> 4;
+    k.k.join2x(0, n, g, O, X);
+    for (let e = g * 16; e < n; e++) {
+      mem[O + 2 * e] = mem[e] ^ mem[X + 2 * e];
+      mem[O + 2 * e + 1] = mem[n + e] ^ mem[X + 2 * e + 1];
+    }
+    return copyOut(mem, O, length);
+  }
+  if (t === Transform.QuantPredict) {
+    if (streams.length !== 1 || streams[0].raw !== length || bases.length !== 1 || bases[0].length !== length * 4 || h.params.length !== 4) return undefined;
+    const rows = h.params.readUInt32LE(0);
+    if (rows < 1 || length % rows !== 0 || !(k = kernels())) return undefined;
+    const B = align16(length);
+    const O = B + align16(length * 4);
+    const mem = k.reserve(O + length);
+    fill(mem, 0, streams[0]);
+    mem.set(bases[0], B);
+    k.k.quant(B, length, rows, 0, 1, O);
+    return copyOut(mem, O, length);
+  }
+  return undefined;
+}
+
+function copyOut(mem: Uint8Array, at: number, length: number): Buffer {
+  const out = reuse(length);
+  out.set(mem.subarray(at, at + length));
   return out;
 }
 
