@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { parsePointer } from '../src/codec/pointer.js';
-import { DecodeAhead } from '../src/filter/ahead.js';
+import { DecodeAhead, type AheadFile } from '../src/filter/ahead.js';
 import { PrefetchReader } from '../src/store/prefetch.js';
 import { ChunkStore } from '../src/store/store.js';
 import { mlpModel } from './helpers/onnx-builder.js';
@@ -101,5 +101,67 @@ test('files rebuilt ahead wait within the budget: the next is rebuilt only when 
     assert.equal(ahead.pending, false);
   } finally {
     await reader.close();
+  }
+});
+
+/** Four models of one architecture: b and d other weights, c the same file as a at another path. */
+function oneArchitecture(): { repo: TestRepo; models: Map<string, Buffer> } {
+  const repo = TestRepo.create();
+  const models = new Map<string, Buffer>();
+  for (const [name, seed] of [['a.onnx', 50], ['b.onnx', 51], ['c.onnx', 50], ['d.onnx', 52]] as const) {
+    const m = mlpModel({ seed, layers: 2, width: 400 });
+    repo.write(name, m);
+    models.set(name, m);
+  }
+  repo.commitAll('one architecture');
+  return { repo, models };
+}
+
+/** The next file listed as ready, as git takes them: every file of a list, in turn. */
+async function takeNext(ahead: DecodeAhead, listed: string[]): Promise<AheadFile> {
+  while (!listed.length) {
+    listed.push(...ahead.readyNow());
+    if (!listed.length) await ahead.next();
+  }
+  return ahead.take(listed.shift()!)!;
+}
+
+test('chunks shared by files in flight are decoded once; buffers git is done with are decoded into again, never before', async () => {
+  const { repo, models } = oneArchitecture();
+  const pointers = new Map([...models.keys()].map((name) => [name, parsePointer(Buffer.from(repo.git('cat-file', 'blob', `HEAD:${name}`)))]));
+  const size = Math.max(...[...models.values()].map((m) => m.length));
+  for (const budget of [size + 1, 1 << 30]) {
+    const reader = new PrefetchReader(new ChunkStore(repo.store));
+    try {
+      const ahead = new DecodeAhead(reader, budget);
+      for (const [name, p] of pointers) ahead.delay(name, p);
+      const held: AheadFile[] = [];
+      const listed: string[] = [];
+      const intact = () => {
+        for (const f of held) assert.ok(Buffer.concat(f.pieces!).equals(models.get(f.pathname)!), `${f.pathname}, budget ${budget}`);
+      };
+      for (let n = 0; n < models.size; n++) {
+        held.push(await takeNext(ahead, listed));
+        intact();
+        if (budget === size + 1) ahead.done(held.shift()!);
+      }
+      // all four at once: git is done with each in turn, and the others (c shares a's chunks) stay whole
+      while (held.length) {
+        ahead.done(held.shift()!);
+        await new Promise((r) => setTimeout(r, 20)); // the worker could decode into what it got back
+        intact();
+      }
+      const distinct = new Set([...pointers.values()].flatMap((p) => p.parts.flatMap((part) => (part.kind === 'tensor' ? part.pieces.map((x) => x.chunk) : []))));
+      if (budget > size + 1) {
+        // all four at once: c's chunks are a's, asked of the worker once
+        assert.ok(ahead.stats.shared > 0, JSON.stringify(ahead.stats));
+        assert.ok(ahead.stats.fetched < distinct.size + pointers.size * 2 + ahead.stats.shared, JSON.stringify(ahead.stats));
+      } else {
+        // one at a time: a's buffers come back before c is asked for, and c is decoded into them
+        assert.ok(reader.reusedBytes >= models.get('a.onnx')!.length / 2, `reused ${reader.reusedBytes}`);
+      }
+    } finally {
+      await reader.close();
+    }
   }
 });

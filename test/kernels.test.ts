@@ -79,6 +79,11 @@ test('float16 and bfloat16 prediction matches the reference: rounding, subnormal
     const special = [65504, 65520, 1e-8, 6e-8, -3e-5, 2 ** -24, 2 ** -25, 1 + 2 ** -11, 1 + 3 * 2 ** -11, Infinity, -Infinity, NaN, -0];
     for (let i = 0; i < Math.min(count, special.length); i++) f[i] = special[i];
     const base = floatsBuffer(f);
+    // ties and near-ties of the dropped bits, in groups of normal numbers (the vector path): rounding
+    // to even keeps 0x1000 on an even half, carries it on an odd one; 0xfff never carries (bfloat16:
+    // the same with 0x8000 and 0x7fff)
+    const mants = [0x1000, 0x2000 | 0x1000, 0x2000 | 0xfff, 0x0fff, 0x1001, 0x3fff, 0x7fffff, 0x7fe000 | 0x1000, 0x8000, 0x18000, 0x7fff, 0x17fff];
+    for (let i = 0; i < mants.length && 16 + i < count; i++) base.writeUInt32LE((((127 + (i % 3)) << 23) | mants[i]) >>> 0, (16 + i) * 4);
     for (const kind of [1, 2]) {
       const half = Buffer.alloc(count * 2);
       const rnd = prng(kind * count);

@@ -285,10 +285,26 @@
 
   ;; float16 or bfloat16 bits predicted from float32 bits, round to nearest even (floats.ts
   ;; f32BitsToF16Bits and f32BitsToBf16Bits, the same steps): $count elements from $base to $dst,
-  ;; $kind 1 for float16, 2 for bfloat16.
+  ;; $kind 1 for float16, 2 for bfloat16. Eight at a time; float16 lanes that are not normal numbers
+  ;; in float16 (zero, subnormal, overflow, infinity, NaN) take the scalar steps.
   (func (export "cast") (param $base i32) (param $count i32) (param $kind i32) (param $dst i32)
-    (local $end i32)
+    (local $end i32) (local $end8 i32)
     (local.set $end (i32.add (local.get $base) (i32.shl (local.get $count) (i32.const 2))))
+    (local.set $end8 (i32.add (local.get $base) (i32.shl (i32.and (local.get $count) (i32.const -8)) (i32.const 2))))
+    (block $done8
+      (loop $next8
+        (br_if $done8 (i32.ge_u (local.get $base) (local.get $end8)))
+        (v128.store (local.get $dst)
+          (if (result v128) (i32.eq (local.get $kind) (i32.const 1))
+            (then (i16x8.narrow_i32x4_u
+              (call $f16x4 (v128.load offset=0 (local.get $base)))
+              (call $f16x4 (v128.load offset=16 (local.get $base)))))
+            (else (i16x8.narrow_i32x4_u
+              (call $bf16x4 (v128.load offset=0 (local.get $base)))
+              (call $bf16x4 (v128.load offset=16 (local.get $base)))))))
+        (local.set $base (i32.add (local.get $base) (i32.const 32)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (br $next8)))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $base) (local.get $end)))
@@ -299,6 +315,46 @@
         (local.set $base (i32.add (local.get $base) (i32.const 4)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 2)))
         (br $next))))
+
+  ;; Four float16 conversions. Normal results: half = e << 10 | mant >> 13, plus one when the 13 bits
+  ;; dropped are over half, or exactly half and half is odd: (rem + (half & 1) + 0xfff) >> 13.
+  (func $f16x4 (param $x v128) (result v128)
+    (local $e v128) (local $mant v128) (local $half v128) (local $out v128)
+    (local.set $e (i32x4.sub (v128.and (i32x4.shr_u (local.get $x) (i32.const 23)) (v128.const i32x4 0xff 0xff 0xff 0xff)) (v128.const i32x4 112 112 112 112)))
+    (local.set $mant (v128.and (local.get $x) (v128.const i32x4 0x7fffff 0x7fffff 0x7fffff 0x7fffff)))
+    (local.set $half (v128.or (i32x4.shl (local.get $e) (i32.const 10)) (i32x4.shr_u (local.get $mant) (i32.const 13))))
+    (local.set $half (i32x4.add (local.get $half)
+      (i32x4.shr_u
+        (i32x4.add
+          (i32x4.add (v128.and (local.get $mant) (v128.const i32x4 0x1fff 0x1fff 0x1fff 0x1fff)) (v128.and (local.get $half) (v128.const i32x4 1 1 1 1)))
+          (v128.const i32x4 0xfff 0xfff 0xfff 0xfff))
+        (i32.const 13))))
+    (local.set $out (v128.or (v128.and (i32x4.shr_u (local.get $x) (i32.const 16)) (v128.const i32x4 0x8000 0x8000 0x8000 0x8000)) (local.get $half)))
+    (if (i32.eqz (i32x4.all_true (v128.and
+          (i32x4.gt_s (local.get $e) (v128.const i32x4 0 0 0 0))
+          (i32x4.lt_s (local.get $e) (v128.const i32x4 31 31 31 31)))))
+      (then
+        (local.set $out (i32x4.replace_lane 0 (local.get $out) (call $f16 (i32x4.extract_lane 0 (local.get $x)))))
+        (local.set $out (i32x4.replace_lane 1 (local.get $out) (call $f16 (i32x4.extract_lane 1 (local.get $x)))))
+        (local.set $out (i32x4.replace_lane 2 (local.get $out) (call $f16 (i32x4.extract_lane 2 (local.get $x)))))
+        (local.set $out (i32x4.replace_lane 3 (local.get $out) (call $f16 (i32x4.extract_lane 3 (local.get $x)))))))
+    (local.get $out))
+
+  ;; Four bfloat16 conversions: the high half rounded to nearest even, NaN kept quiet.
+  (func $bf16x4 (param $x v128) (result v128)
+    (local $hi v128) (local $nan v128)
+    (local.set $hi (i32x4.shr_u (local.get $x) (i32.const 16)))
+    (local.set $nan (v128.and
+      (i32x4.eq (v128.and (local.get $x) (v128.const i32x4 0x7f800000 0x7f800000 0x7f800000 0x7f800000)) (v128.const i32x4 0x7f800000 0x7f800000 0x7f800000 0x7f800000))
+      (v128.not (i32x4.eq (v128.and (local.get $x) (v128.const i32x4 0x7fffff 0x7fffff 0x7fffff 0x7fffff)) (v128.const i32x4 0 0 0 0)))))
+    (v128.and
+      (v128.bitselect
+        (v128.or (local.get $hi) (v128.const i32x4 0x40 0x40 0x40 0x40))
+        (i32x4.shr_u
+          (i32x4.add (i32x4.add (local.get $x) (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff)) (v128.and (local.get $hi) (v128.const i32x4 1 1 1 1)))
+          (i32.const 16))
+        (local.get $nan))
+      (v128.const i32x4 0xffff 0xffff 0xffff 0xffff)))
 
   (func $f16 (param $x i32) (result i32)
     (local $sign i32) (local $exp i32) (local $mant i32) (local $e i32) (local $shift i32) (local $half i32) (local $rem i32) (local $halfway i32)

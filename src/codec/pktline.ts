@@ -167,7 +167,15 @@ export class PktWriter {
     await this.packet(Buffer.from(line + '\n', 'utf8'));
   }
 
-  async flush(): Promise<void> {
-    await this.raw(Buffer.from('0000', 'latin1'));
+  /**
+   * A flush packet. `written`: resolves only once the stream has handed it (and so everything before
+   * it) to the file descriptor, after which the buffers written so far may be reused.
+   */
+  async flush(written = false): Promise<void> {
+    const packet = Buffer.from('0000', 'latin1');
+    if (!written) return this.raw(packet);
+    await new Promise<void>((resolve, reject) => {
+      this.stream.write(packet, (e) => (e ? reject(e) : resolve()));
+    });
   }
 }

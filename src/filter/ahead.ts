@@ -26,6 +26,8 @@ export interface AheadFile {
   pathname: string;
   size: number;
   state: 'queued' | 'ready' | 'listed';
+  /** the distinct chunks it is made of, once asked for */
+  ids?: string[];
   /** the file's bytes, once rebuilt */
   pieces?: Buffer[];
   /** why it could not be rebuilt: git is told when it asks for the file again */
@@ -40,6 +42,14 @@ export class DecodeAhead {
   private held = 0;
   /** wakes whoever waits for a file to be rebuilt (list_available_blobs) */
   private wake?: () => void;
+  /**
+   * Chunks of the files asked for and not yet written by git, with how many of those files use each:
+   * a chunk that several models share (dedup) is decoded and verified once, and its buffer goes back
+   * to the worker when the last of them is written.
+   */
+  private readonly chunks = new Map<string, { p: Promise<Buffer>; buf?: Buffer; files: number }>();
+  /** for the trace: files and bytes rebuilt, chunks asked of the worker, and those another file had asked for */
+  readonly stats = { files: 0, bytes: 0, fetched: 0, shared: 0 };
 
   /** `budget`: bytes of files rebuilt or being rebuilt that may wait for git (one file more when none does) */
   constructor(
@@ -66,8 +76,44 @@ export class DecodeAhead {
       if (busy > 0 && busy + f.size > this.budget) return;
       this.queue.shift();
       this.inflight += f.size;
-      void this.assemble(f, p, chunkOrder(p).map((id) => this.reader.fetch(id)));
+      const order = chunkOrder(p);
+      f.ids = [...new Set(order)];
+      this.stats.files++;
+      this.stats.bytes += f.size;
+      for (const id of f.ids) {
+        let c = this.chunks.get(id);
+        if (c) this.stats.shared++;
+        else {
+          this.stats.fetched++;
+          const entry: { p: Promise<Buffer>; buf?: Buffer; files: number } = { p: this.reader.fetch(id), files: 0 };
+          entry.p.then((b) => (entry.buf = b), () => undefined);
+          this.chunks.set(id, (c = entry));
+        }
+        c.files++;
+      }
+      void this.assemble(f, p, order.map((id) => this.chunks.get(id)!.p));
     }
+  }
+
+  /**
+   * git has written a file's bytes (or was told it failed): its chunks that no other waiting file
+   * uses go back to the worker to be decoded into again. Returns the bytes that did not (garbage).
+   */
+  done(f: AheadFile): number {
+    const back: ArrayBuffer[] = [];
+    let garbage = 0;
+    for (const id of f.ids ?? []) {
+      const c = this.chunks.get(id);
+      if (!c || --c.files > 0) continue;
+      this.chunks.delete(id);
+      const b = c.buf;
+      if (!b) continue;
+      if (b.byteOffset === 0 && b.length === b.buffer.byteLength) back.push(b.buffer as ArrayBuffer);
+      else garbage += b.length;
+    }
+    f.ids = undefined;
+    if (!this.reader.recycle(back)) for (const ab of back) garbage += ab.byteLength;
+    return garbage;
   }
 
   private async assemble(f: AheadFile, p: Pointer, chunks: Promise<Buffer>[]): Promise<void> {

@@ -18,6 +18,7 @@ import { cleanStream, type CleanStats } from './clean.js';
 import type { PrefetchReader } from '../store/prefetch.js';
 import { AHEAD_MAX_FILE, AHEAD_MIN_FILE, DecodeAhead, type AheadFile } from './ahead.js';
 import { reconstruct, reconstructAhead } from './smudge.js';
+import { doneWith } from '../store/release.js';
 import { collect, type Collected } from './spool.js';
 
 export interface FilterOptions {
@@ -43,6 +44,10 @@ export async function runFilterProcess(input: NodeJS.ReadableStream, output: Nod
     const req = await reader.readKeyValues();
     if (!req) {
       // git closed the pipe and waits for us to exit: nothing may keep the event loop alive
+      if (ctx.ahead) {
+        const st = ctx.ahead.stats;
+        trace(`ahead: ${st.files} files, ${st.bytes} bytes; ${st.fetched} chunks decoded, ${st.shared} more shared between files; ${prefetch?.reusedBytes ?? 0} bytes decoded into recycled buffers`);
+      }
       await ctx.ondemand?.close();
       await catFile?.close();
       await prefetch?.close();
@@ -237,6 +242,7 @@ async function sendRebuilt(ctx: SmudgeContext, writer: PktWriter, f: AheadFile):
     report(f.pathname, isMgitError(f.error) ? withHint(f.error, ctx.ondemand?.unavailableReason) : f.error);
     await writer.text('status=error');
     await writer.flush();
+    doneWith(ctx.ahead!.done(f));
     return;
   }
   await writer.text('status=success');
@@ -244,7 +250,9 @@ async function sendRebuilt(ctx: SmudgeContext, writer: PktWriter, f: AheadFile):
   await writer.content(f.pieces);
   f.pieces = undefined;
   await writer.flush();
-  await writer.flush();
+  await writer.flush(true);
+  // the stream has handed every byte to the pipe: the chunks' buffers can be decoded into again
+  doneWith(ctx.ahead!.done(f));
 }
 
 const READ_AHEAD_FROM = 16 * 1024 * 1024;

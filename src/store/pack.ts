@@ -91,10 +91,10 @@ function entryAt(idx: Buffer, p: number, pack: string): PackEntry {
 
 /** An object's bytes from its pack, through an open file of the pack (or one opened for this read). */
 
-export function readPacked(e: PackEntry, openFd?: number): Buffer {
+export function readPacked(e: PackEntry, openFd?: number, alloc: (n: number) => Buffer = Buffer.allocUnsafe): Buffer {
   const fd = openFd ?? fs.openSync(e.pack, 'r');
   try {
-    const buf = Buffer.allocUnsafe(e.length);
+    const buf = alloc(e.length);
     let got = 0;
     while (got < e.length) {
       const n = fs.readSync(fd, buf, got, e.length - got, e.offset + got);

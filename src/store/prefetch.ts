@@ -8,11 +8,18 @@ import { doneWith } from './release.js';
 import { verifyChunk, type ChunkStore } from './store.js';
 
 const AHEAD = 2;
+/**
+ * Requests the worker holds at most: the rest wait here, so that buffers handed back (recycle) reach
+ * the worker before it decodes the next chunks, not after every request of a checkout.
+ */
+const WINDOW = 8;
 
 interface Reply {
   seq: number;
   ok: boolean;
   buf?: ArrayBuffer;
+  /** bytes the worker decoded into recycled buffers for this reply */
+  reused?: number;
   code?: string;
   message?: string;
   chunk?: string;
@@ -23,6 +30,11 @@ export class PrefetchReader {
   private readonly waiting = new Map<number, { resolve(r: Reply): void; reject(e: Error): void }>();
   private nextSeq = 0;
   private failed?: Error;
+  /** requests not yet posted to the worker (WINDOW) */
+  private readonly queued: { seq: number; id: string }[] = [];
+  private posted = 0;
+  /** bytes decoded into buffers handed back (recycle), since the store was opened */
+  reusedBytes = 0;
 
   /** `store`: the store to read; none for a worker started ahead of its first job (see keepWarm). */
   constructor(private store?: ChunkStore) {
@@ -32,6 +44,9 @@ export class PrefetchReader {
       this.worker.on('message', (r: Reply) => {
         const w = this.waiting.get(r.seq);
         this.waiting.delete(r.seq);
+        this.posted--;
+        this.reusedBytes += r.reused ?? 0;
+        this.post();
         w?.resolve(r);
       });
       this.worker.on('error', (e) => this.fail(e));
@@ -45,6 +60,7 @@ export class PrefetchReader {
     this.failed ??= e;
     for (const w of this.waiting.values()) w.reject(e);
     this.waiting.clear();
+    this.queued.length = 0;
   }
 
   /** Yields the chunks in order, decoding up to AHEAD of them in advance. */
@@ -74,7 +90,8 @@ export class PrefetchReader {
     else {
       const seq = this.nextSeq++;
       const reply = new Promise<Reply>((resolve, reject) => this.waiting.set(seq, { resolve, reject }));
-      this.worker.postMessage({ seq, id });
+      this.queued.push({ seq, id });
+      this.post();
       p = reply.then((r) => {
         if (!r.ok) throw rebuild(r);
         const chunk = Buffer.from(r.buf!);
@@ -86,10 +103,28 @@ export class PrefetchReader {
     return p;
   }
 
+  private post(): void {
+    while (this.posted < WINDOW && this.queued.length) {
+      this.worker!.postMessage(this.queued.shift());
+      this.posted++;
+    }
+  }
+
+  /**
+   * Hands buffers of chunks back to the worker, to decode later chunks into (recycle.ts): the caller
+   * guarantees nothing refers to them any more. False when there is no worker to take them.
+   */
+  recycle(buffers: ArrayBuffer[]): boolean {
+    if (!this.worker || this.failed) return false;
+    if (buffers.length) this.worker.postMessage({ recycle: buffers }, buffers);
+    return true;
+  }
+
   /** Reads from this store from now on; false when the worker is gone. */
   reopen(store: ChunkStore | undefined): boolean {
     if (!this.worker || this.failed) return false;
     this.store = store;
+    this.reusedBytes = 0;
     this.worker.postMessage({ open: store?.root ?? null });
     return true;
   }

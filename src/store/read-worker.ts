@@ -5,11 +5,13 @@
 // of each job's repository and closing it (and its cache) at the job's end.
 
 import { parentPort, workerData } from 'node:worker_threads';
+import { dropKernels } from '../codec/kernels.js';
 import { exerciseTransforms } from './object.js';
+import { clearRecycled, recycle, reuse, takeFreshBytes, takeReusedBytes } from './recycle.js';
 import { doneWith, releaseGarbage } from './release.js';
 import { ChunkStore } from './store.js';
 
-type Message = { seq: number; id: string } | { open: string | null } | { warm: true };
+type Message = { seq: number; id: string } | { open: string | null } | { warm: true } | { recycle: ArrayBuffer[] };
 
 const root = (workerData as { root?: string }).root;
 let store = root ? new ChunkStore(root) : undefined;
@@ -18,7 +20,16 @@ parentPort!.on('message', (msg: Message) => {
   if ('open' in msg) {
     store?.close();
     store = msg.open ? new ChunkStore(msg.open) : undefined;
-    if (!store) releaseGarbage(); // a job ended: its cache of delta bases and its pieces go now
+    if (!store) {
+      // a job ended: its cache of delta bases, its buffers and a large scratch memory go now
+      clearRecycled();
+      dropKernels();
+      releaseGarbage();
+    }
+    return;
+  }
+  if ('recycle' in msg) {
+    for (const ab of msg.recycle) recycle(ab); // git has these chunks' bytes: decode the next into them
     return;
   }
   if ('warm' in msg) {
@@ -33,11 +44,17 @@ parentPort!.on('message', (msg: Message) => {
     // A transferred buffer is detached (empty) on this side: copy it when this store's cache of delta
     // bases holds it, or when it is a view into a larger buffer; otherwise hand it over as it is.
     const whole = b.byteOffset === 0 && b.length === b.buffer.byteLength;
-    const ab = (whole && !store.isCached(msg.id) ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.length)) as ArrayBuffer;
-    parentPort!.postMessage({ seq: msg.seq, ok: true, buf: ab }, [ab]);
-    doneWith(b.length); // what decoding it took (object, streams, bases) is garbage now
+    const ab = (whole && !store.isCached(msg.id) ? b : copyOf(b)).buffer as ArrayBuffer;
+    parentPort!.postMessage({ seq: msg.seq, ok: true, buf: ab, reused: takeReusedBytes() }, [ab]);
+    doneWith(takeFreshBytes()); // buffers not recycled become garbage on one side or the other
   } catch (e) {
     const err = e as Error & { code?: string; chunk?: string };
     parentPort!.postMessage({ seq: msg.seq, ok: false, code: err.code, message: err.message, chunk: err.chunk });
   }
 });
+
+function copyOf(b: Buffer): Buffer {
+  const copy = reuse(b.length);
+  copy.set(b);
+  return copy;
+}

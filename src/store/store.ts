@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { ChunkCorruptError, ChunkMissingError, errorMessage } from '../errors.js';
 import { decodeObject, readHeader } from './object.js';
 import { PackIndexes, readPacked, type PackEntry } from './pack.js';
+import { inReadRoom, readMark, readRoom, releaseReads, reuse } from './recycle.js';
 
 const ID = /^[0-9a-f]{64}$/;
 /** No chunk is larger than a tensor piece or skeleton piece; objects claiming more are corrupt. */
@@ -118,7 +119,7 @@ export class ChunkStore {
    * (a checkout reads hundreds of small objects from one pack); a pack that gc deleted since it was
    * opened still reads correctly, and one deleted before is reported as undefined.
    */
-  private readPack(e: PackEntry): Buffer | undefined {
+  private readPack(e: PackEntry, alloc?: (n: number) => Buffer): Buffer | undefined {
     let fd = this.packFds.get(e.pack);
     if (fd === undefined) {
       try {
@@ -129,7 +130,7 @@ export class ChunkStore {
       }
       this.packFds.set(e.pack, fd);
     }
-    return readPacked(e, fd);
+    return readPacked(e, fd, alloc);
   }
 
   /** A temp file path in the store (same file system as the objects, so rename is atomic). */
@@ -203,15 +204,15 @@ export class ChunkStore {
   }
 
   /** The stored object (header and encoded payload) as it is on disk, unverified. */
-  getEncoded(id: string): Buffer {
+  getEncoded(id: string, alloc?: (n: number) => Buffer): Buffer {
     // Packed first: once a store is repacked nearly everything is, and a failed open costs more than
     // a lookup. A repack or gc running meanwhile may have moved the object: then look again.
     for (let attempt = 0; attempt < 2; attempt++) {
       const entry = this.packed().get(id);
-      const packed = entry && this.readPack(entry);
+      const packed = entry && this.readPack(entry, alloc);
       if (packed) return packed;
       try {
-        return fs.readFileSync(this.objectPath(id));
+        return alloc ? readWhole(this.objectPath(id), alloc) : fs.readFileSync(this.objectPath(id));
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       }
@@ -234,18 +235,26 @@ export class ChunkStore {
       this.cache.set(id, hit);
       return hit;
     }
-    const obj = this.getEncoded(id);
     if (seen.has(id)) throw new ChunkCorruptError(id, 'its delta bases form a cycle');
     seen.add(id);
+    // the object is read into the read stack (recycle.ts), which its bases' reads nest on
+    const mark = readMark();
     let raw: Buffer;
     try {
-      raw = decodeObject(obj, MAX_CHUNK_BYTES, (b) => this.get(b, {}, seen));
+      raw = decodeObject(this.getEncoded(id, readRoom), MAX_CHUNK_BYTES, (b) => this.get(b, {}, seen));
+      if (inReadRoom(raw)) {
+        const copy = reuse(raw.length); // a chunk stored as it is: a view of its object, copied out
+        copy.set(raw);
+        raw = copy;
+      }
     } catch (e) {
       if (e instanceof ChunkMissingError || e instanceof ChunkCorruptError) {
         if (e.chunk !== id) throw new ChunkCorruptError(id, `its delta base ${e.chunk} is ${e instanceof ChunkMissingError ? 'missing' : 'corrupt'}`);
         throw e;
       }
       throw new ChunkCorruptError(id, errorMessage(e));
+    } finally {
+      releaseReads(mark);
     }
     if (opts.verify === false) return raw;
     verifyChunk(id, raw);
@@ -356,5 +365,22 @@ export class ChunkStore {
     } catch {
       return [];
     }
+  }
+}
+
+/** A file's bytes, into a buffer from `alloc`. */
+function readWhole(file: string, alloc: (n: number) => Buffer): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const buf = alloc(size);
+    for (let got = 0; got < size; ) {
+      const n = fs.readSync(fd, buf, got, size - got, got);
+      if (n === 0) throw new Error(`${path.basename(file)} shrank while read`);
+      got += n;
+    }
+    return buf;
+  } finally {
+    fs.closeSync(fd);
   }
 }
