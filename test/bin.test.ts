@@ -17,6 +17,7 @@ test('git-mgit runs through a chain of links, as npm link and npm install -g mak
   const r = run(path.join(dir, 'bin', 'git-mgit'), ['version'], { env: testEnv() });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^mgit\/\d/);
+  assert.match(r.stdout, /kernels: wasm-simd\)/, 'the built kernels are found from the installed command');
   // started as `sh git-mgit` from its own folder: no slash in $0
   const bare = run('sh', ['git-mgit', 'version'], { cwd: BIN, env: testEnv() });
   assert.equal(bare.status, 0, bare.stderr);

@@ -1,6 +1,7 @@
 // `git mgit version`
 
 import type { Command } from 'commander';
+import { kernelsName } from '../codec/kernels.js';
 import { zstdName } from '../codec/zstd.js';
 import { gitText } from '../git/git.js';
 import { VERSION } from '../version.js';
@@ -10,6 +11,6 @@ export function register(program: Command): void {
     .command('version')
     .description('print the versions of mgit and what it runs on')
     .action(() => {
-      process.stdout.write(`mgit/${VERSION} (node ${process.versions.node}; ${gitText(['--version'])}; zstd: ${zstdName()})\n`);
+      process.stdout.write(`mgit/${VERSION} (node ${process.versions.node}; ${gitText(['--version'])}; zstd: ${zstdName()}; kernels: ${kernelsName()})\n`);
     });
 }

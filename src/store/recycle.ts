@@ -1,9 +1,9 @@
-// Buffers for decoded chunks, used again. A checkout's chunks go from the worker thread to the main
-// thread and on to git; once git has a file's bytes, the main thread hands their buffers back and the
-// worker decodes the next chunks of the same size into them (a family's models share their tensors'
-// shapes). A fresh buffer costs the kernel a zeroed page per 4 KiB on first write, and V8 frees it only
-// when it collects: recycled, a checkout of digits touched 70 MB less new memory and needed no forced
-// collections. Per thread; bounded; emptied at the end of each job.
+// Memory that is already there (docs/store-format.md, "Reading"). A fresh buffer costs the kernel a
+// zeroed page per 4 KiB on first write, and V8 frees it only when it collects. Two reuses, per thread:
+// - decoded chunks: once git has a file's bytes, the main thread hands their buffers back and the
+//   worker decodes the next chunks of the same size into them (a family's models share their tensors'
+//   shapes; digits: 24 MB of its 78 MB checkout); bounded, emptied at the end of each job;
+// - objects read from disk: a stack over one buffer, which the reads of their bases nest on.
 
 /** Buffers waiting for reuse, at most this many bytes in all. */
 const KEEP_BYTES = 64 * 1024 * 1024;
