@@ -18,6 +18,8 @@ interface Reply {
   seq: number;
   ok: boolean;
   buf?: ArrayBuffer;
+  /** the worker checked these bytes against the id (a delta base it had decoded) */
+  verified?: boolean;
   /** bytes the worker decoded into recycled buffers for this reply */
   reused?: number;
   code?: string;
@@ -81,7 +83,8 @@ export class PrefetchReader {
 
   /**
    * One chunk, decoded by the worker after the ones asked for before it, and checked here against its
-   * id (the worker checks its delta bases and leaves this to the main thread, on the other core).
+   * id (the worker checks its delta bases and leaves this to the main thread, on the other core; a
+   * chunk it had decoded and checked as a base comes checked).
    */
   fetch(id: string): Promise<Buffer> {
     let p: Promise<Buffer>;
@@ -95,7 +98,7 @@ export class PrefetchReader {
       p = reply.then((r) => {
         if (!r.ok) throw rebuild(r);
         const chunk = Buffer.from(r.buf!);
-        verifyChunk(id, chunk);
+        if (!r.verified) verifyChunk(id, chunk);
         return chunk;
       });
     }

@@ -43,9 +43,11 @@ parentPort!.on('message', (msg: Message) => {
     const b = store.get(msg.id, { cache: false, verify: false });
     // A transferred buffer is detached (empty) on this side: copy it when this store's cache of delta
     // bases holds it, or when it is a view into a larger buffer; otherwise hand it over as it is.
+    // a chunk this store's cache holds was decoded as a delta base, and checked then
+    const verified = store.isCached(msg.id);
     const whole = b.byteOffset === 0 && b.length === b.buffer.byteLength;
-    const ab = (whole && !store.isCached(msg.id) ? b : copyOf(b)).buffer as ArrayBuffer;
-    parentPort!.postMessage({ seq: msg.seq, ok: true, buf: ab, reused: takeReusedBytes() }, [ab]);
+    const ab = (whole && !verified ? b : copyOf(b)).buffer as ArrayBuffer;
+    parentPort!.postMessage({ seq: msg.seq, ok: true, buf: ab, verified, reused: takeReusedBytes() }, [ab]);
     doneWith(takeFreshBytes()); // buffers not recycled become garbage on one side or the other
   } catch (e) {
     const err = e as Error & { code?: string; chunk?: string };
