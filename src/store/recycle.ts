@@ -13,16 +13,13 @@ const MIN_BYTES = 64 * 1024;
 const free = new Map<number, ArrayBuffer[]>();
 let freeBytes = 0;
 let reused = 0;
-let fresh = 0;
+let garbage = 0;
 
 /** A buffer of `length` bytes, uninitialized: a recycled one of that size when there is one. */
 export function reuse(length: number): Buffer {
   const list = length >= MIN_BYTES ? free.get(length) : undefined;
   const ab = list?.pop();
-  if (!ab) {
-    fresh += length;
-    return Buffer.allocUnsafeSlow(length);
-  }
+  if (!ab) return Buffer.allocUnsafeSlow(length);
   if (!list!.length) free.delete(length);
   freeBytes -= length;
   reused += length;
@@ -32,7 +29,10 @@ export function reuse(length: number): Buffer {
 /** Keeps a buffer nothing refers to any more for the next `reuse` of its size. */
 export function recycle(ab: ArrayBuffer): void {
   const n = ab.byteLength;
-  if (n < MIN_BYTES || freeBytes + n > KEEP_BYTES) return;
+  if (n < MIN_BYTES || freeBytes + n > KEEP_BYTES) {
+    garbage += n;
+    return;
+  }
   let list = free.get(n);
   if (!list) free.set(n, (list = []));
   list.push(ab);
@@ -46,10 +46,19 @@ export function takeReusedBytes(): number {
   return n;
 }
 
-/** Bytes of new buffers `reuse` allocated since the last call (garbage to come, for release.ts). */
-export function takeFreshBytes(): number {
-  const n = fresh;
-  fresh = 0;
+/** Counts bytes this thread let go of (a decoded chunk a cache dropped): garbage, for release.ts. */
+export function noteGarbage(bytes: number): void {
+  garbage += bytes;
+}
+
+/**
+ * Bytes that became garbage in this thread since the last call: buffers handed back and not kept, and
+ * what `noteGarbage` counted. Nothing else a worker allocates while decoding is garbage there: its
+ * chunks go to the main thread, its scratch and read stack are reused.
+ */
+export function takeGarbageBytes(): number {
+  const n = garbage;
+  garbage = 0;
   return n;
 }
 

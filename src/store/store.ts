@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { ChunkCorruptError, ChunkMissingError, errorMessage } from '../errors.js';
 import { decodeObject, readHeader } from './object.js';
 import { PackIndexes, readPacked, type PackEntry } from './pack.js';
-import { inReadRoom, readMark, readRoom, releaseReads, reuse } from './recycle.js';
+import { inReadRoom, noteGarbage, readMark, readRoom, releaseReads, reuse } from './recycle.js';
 
 const ID = /^[0-9a-f]{64}$/;
 /** No chunk is larger than a tensor piece or skeleton piece; objects claiming more are corrupt. */
@@ -275,6 +275,7 @@ export class ChunkStore {
       if (this.cacheBytes <= CACHE_BYTES) break;
       this.cache.delete(k);
       this.cacheBytes -= v.length;
+      noteGarbage(v.length);
     }
   }
 
