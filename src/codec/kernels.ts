@@ -21,8 +21,11 @@ interface Exports {
 }
 
 const PAGE = 65536;
-/** Scratch kept between chunks; beyond this a job's end gives the memory back (dropKernels). */
-const KEEP_BYTES = 64 * 1024 * 1024;
+/**
+ * Scratch kept from one job to the next; beyond this a job's end gives the memory back (dropKernels):
+ * a prestarted filter that rebuilt digits would otherwise wait with 20 MB of it in each thread.
+ */
+const KEEP_BYTES = 8 * 1024 * 1024;
 
 export class Kernels {
   private view: Uint8Array;

@@ -34,7 +34,8 @@
         (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
         (br $next))))
 
-  ;; join4, each output byte XORed with the byte at the same place from $x (a delta's base).
+  ;; join4, each output byte XORed with the byte at the same place from $x (a delta's base). $dst may
+  ;; be $x: every 16 bytes are read before they are written.
   (func (export "join4x") (param $src i32) (param $stride i32) (param $g i32) (param $dst i32) (param $x i32)
     (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $end i32)
     (local $ablo v128) (local $abhi v128) (local $cdlo v128) (local $cdhi v128)
@@ -82,6 +83,7 @@
         (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
         (br $next))))
 
+  ;; join2, XORed with $x as join4x is ($dst may be $x).
   (func (export "join2x") (param $src i32) (param $stride i32) (param $g i32) (param $dst i32) (param $x i32)
     (local $p1 i32) (local $end i32) (local $a v128) (local $b v128)
     (local.set $p1 (i32.add (local.get $src) (local.get $stride)))
@@ -164,7 +166,7 @@
 
   ;; Masked XOR, inverse (transforms.ts unmask4): class 0 takes the next residual XOR the base's element,
   ;; class 2 is -0.0, any other +0.0. Branch-free: pruned tensors mix the classes at random. Returns
-  ;; how many residuals were used.
+  ;; how many residuals were used. $out may be $base.
   (func (export "unmask4") (param $cls i32) (param $count i32) (param $res i32) (param $base i32) (param $out i32) (result i32)
     (local $end i32) (local $c i32) (local $m i32)
     (local.set $end (i32.add (local.get $cls) (local.get $count)))
@@ -205,7 +207,8 @@
 
 ;; int8 predicted from a float32 base (transforms.ts quantPredict): per row, s = max|w| / 127 in
   ;; float32 (1 when that is 0, infinite or NaN), q = w / s in float32, clipped to [-127, 127],
-  ;; rounded half to even, NaN to 0. Writes q XOR the byte at $s when $xor is 1, else q. Float32
+  ;; rounded half to even, NaN to 0. Writes q XOR the byte at $s when $xor is 1, else q ($out may be
+  ;; $s). Float32
   ;; division here is the same as JavaScript's division of the two float32 values rounded to float32
   ;; (double rounding is exact for division). Four lanes at a time for the maximum and sixteen for the
   ;; quotients; f32x4.max propagates NaN as f32.max does, and as the reference does.

@@ -19,6 +19,8 @@ import type { PrefetchReader } from '../store/prefetch.js';
 import { AHEAD_MAX_FILE, AHEAD_MIN_FILE, DecodeAhead, type AheadFile } from './ahead.js';
 import { reconstruct, reconstructAhead } from './smudge.js';
 import { doneWith } from '../store/release.js';
+import { clearRecycled } from '../store/recycle.js';
+import { dropKernels } from '../codec/kernels.js';
 import { collect, type Collected } from './spool.js';
 
 export interface FilterOptions {
@@ -51,6 +53,8 @@ export async function runFilterProcess(input: NodeJS.ReadableStream, output: Nod
       await ctx.ondemand?.close();
       await catFile?.close();
       await prefetch?.close();
+      dropKernels(); // a prestarted process waits for its next job without this job's scratch
+      clearRecycled();
       catFile = undefined;
       prefetch = undefined;
       repo.close();

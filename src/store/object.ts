@@ -231,6 +231,9 @@ interface StoredStream {
 }
 
 /** Puts a stream's raw bytes at `at` in the scratch memory. */
+/** Chunks up to this size decode in the kernels' scratch memory. */
+const SCRATCH_MAX_CHUNK = 8 * 1024 * 1024;
+
 function fill(mem: Uint8Array, at: number, st: StoredStream): void {
   if (st.coding === Coding.Raw) mem.set(st.data, at);
   else zstdDecompressInto(st.data, mem.subarray(at, at + st.raw));
@@ -246,12 +249,15 @@ function fill(mem: Uint8Array, at: number, st: StoredStream): void {
 function decodeInScratch(h: ParsedHeader, streams: StoredStream[], bases: Buffer[]): Buffer | undefined {
   const t = h.transform;
   const length = h.rawLength;
+  // Larger chunks (the 16 MiB pieces of large tensors) take the reference path: their scratch would stay
+  // with the thread, 32 MB or more, and on them the kernels' gain is a small part of a long stream.
+  if (length > SCRATCH_MAX_CHUNK) return undefined;
   let k: ReturnType<typeof kernels>;
   if (t === Transform.Dict && streams.length === 1 && streams[0].coding === Coding.ZstdDict && streams[0].raw === length && bases.length) {
     // several bases make one dictionary: joined in the scratch memory, not in a buffer of their own
     let dict: Uint8Array = bases[0];
     if (bases.length > 1) {
-      if (!(k = kernels())) return undefined;
+      if (bases.reduce((a, x) => a + x.length, 0) > 2 * SCRATCH_MAX_CHUNK || !(k = kernels())) return undefined;
       const mem = k.reserve(bases.reduce((a, x) => a + x.length, 0));
       let at = 0;
       for (const x of bases) {
@@ -272,20 +278,21 @@ function decodeInScratch(h: ParsedHeader, streams: StoredStream[], bases: Buffer
     const n = streams[0].raw;
     const total = streams.reduce((a, st) => a + st.raw, 0);
     if (n < 16 || total !== length || streams.some((st, i) => (i < w - 1 ? st.raw !== n : st.raw < n)) || !(k = kernels())) return undefined;
-    const X = align16(total);
-    const O = X + (xor ? align16(total) : 0);
+    // with a base, the chunk is written over the base where it lies (each byte reads its own place first)
+    const O = align16(total);
     const mem = k.reserve(O + total);
     for (let i = 0; i < w; i++) fill(mem, i * n, streams[i]);
     const g = n >> 4;
     if (xor) {
-      mem.set(bases[0], X);
-      (w === 4 ? k.k.join4x : k.k.join2x)(0, n, g, O, X);
+      mem.set(bases[0], O);
+      (w === 4 ? k.k.join4x : k.k.join2x)(0, n, g, O, O);
+      for (let e = g * 16; e < n; e++) for (let i = 0; i < w; i++) mem[O + e * w + i] ^= mem[i * n + e];
+      for (let i = n * w; i < total; i++) mem[O + i] ^= mem[i]; // trailing bytes that fill no element
     } else {
       (w === 4 ? k.k.join4 : k.k.join2)(0, n, g, O);
+      for (let e = g * 16; e < n; e++) for (let i = 0; i < w; i++) mem[O + e * w + i] = mem[i * n + e];
+      mem.copyWithin(O + n * w, n * w, total);
     }
-    for (let e = g * 16; e < n; e++) for (let i = 0; i < w; i++) mem[O + e * w + i] = mem[i * n + e];
-    mem.copyWithin(O + n * w, n * w, total); // trailing bytes that fill no element
-    if (xor) for (let i = g * 16 * w; i < total; i++) mem[O + i] ^= mem[X + i];
     return copyOut(mem, O, total);
   }
   if (t === Transform.MaskedXor) {
@@ -297,8 +304,8 @@ function decodeInScratch(h: ParsedHeader, streams: StoredStream[], bases: Buffer
     const R = align16(count);
     const J = R + align16(m * w);
     const B = J + align16(m * w) + 16; // unmask may read one residual past the last
-    const O = B + align16(length);
-    const mem = k.reserve(O + length);
+    const O = B; // written over the base, each element after reading its own
+    const mem = k.reserve(B + length);
     fill(mem, 0, streams[0]);
     for (let i = 0; i < w; i++) fill(mem, R + i * m, streams[i + 1]);
     const g = m >> 4;
@@ -314,18 +321,17 @@ function decodeInScratch(h: ParsedHeader, streams: StoredStream[], bases: Buffer
     if ((kind !== 1 && kind !== 2) || length % 2 !== 0 || streams.length !== 2 || bases.length !== 1 || bases[0].length !== length * 2) return undefined;
     if (n < 16 || streams[0].raw !== n || streams[1].raw !== n || !(k = kernels())) return undefined;
     const B = align16(length);
-    const X = B + align16(length * 2);
-    const O = X + align16(length);
+    const O = B + align16(length * 2); // the prediction, then the chunk written over it
     const mem = k.reserve(O + length);
     fill(mem, 0, streams[0]);
     fill(mem, n, streams[1]);
     mem.set(bases[0], B);
-    k.k.cast(B, n, kind, X);
+    k.k.cast(B, n, kind, O);
     const g = n >> 4;
-    k.k.join2x(0, n, g, O, X);
+    k.k.join2x(0, n, g, O, O);
     for (let e = g * 16; e < n; e++) {
-      mem[O + 2 * e] = mem[e] ^ mem[X + 2 * e];
-      mem[O + 2 * e + 1] = mem[n + e] ^ mem[X + 2 * e + 1];
+      mem[O + 2 * e] ^= mem[e];
+      mem[O + 2 * e + 1] ^= mem[n + e];
     }
     return copyOut(mem, O, length);
   }
@@ -334,12 +340,11 @@ function decodeInScratch(h: ParsedHeader, streams: StoredStream[], bases: Buffer
     const rows = h.params.readUInt32LE(0);
     if (rows < 1 || length % rows !== 0 || !(k = kernels())) return undefined;
     const B = align16(length);
-    const O = B + align16(length * 4);
-    const mem = k.reserve(O + length);
+    const mem = k.reserve(B + length * 4);
     fill(mem, 0, streams[0]);
     mem.set(bases[0], B);
-    k.k.quant(B, length, rows, 0, 1, O);
-    return copyOut(mem, O, length);
+    k.k.quant(B, length, rows, 0, 1, 0); // the chunk written over its residual stream
+    return copyOut(mem, 0, length);
   }
   return undefined;
 }

@@ -71,7 +71,7 @@ export function clearRecycled(): void {
 }
 
 /** The read stack grows to at most this (deeper reads get buffers of their own). */
-const STACK_MAX = 64 * 1024 * 1024;
+const STACK_MAX = 8 * 1024 * 1024;
 let stack = Buffer.alloc(0);
 let top = 0;
 let wanted = 0;
