@@ -78,6 +78,7 @@ export class DecodeAhead {
       this.inflight += f.size;
       const order = chunkOrder(p);
       f.ids = [...new Set(order)];
+      const sizes = chunkSizes(p);
       this.stats.files++;
       this.stats.bytes += f.size;
       for (const id of f.ids) {
@@ -85,7 +86,7 @@ export class DecodeAhead {
         if (c) this.stats.shared++;
         else {
           this.stats.fetched++;
-          const entry: { p: Promise<Buffer>; buf?: Buffer; files: number } = { p: this.reader.fetch(id), files: 0 };
+          const entry: { p: Promise<Buffer>; buf?: Buffer; files: number } = { p: this.reader.fetch(id, sizes.get(id)), files: 0 };
           entry.p.then((b) => (entry.buf = b), () => undefined);
           this.chunks.set(id, (c = entry));
         }
@@ -175,4 +176,12 @@ export class DecodeAhead {
     this.issue();
     return f;
   }
+}
+
+/** The size of each chunk of a pointer, for the worker's window of requests. */
+function chunkSizes(p: Pointer): Map<string, number> {
+  const sizes = new Map<string, number>();
+  for (const c of p.skeleton) sizes.set(c.chunk, c.length);
+  for (const part of p.parts) if (part.kind === 'tensor') for (const c of part.pieces) sizes.set(c.chunk, c.length);
+  return sizes;
 }

@@ -231,8 +231,8 @@ interface StoredStream {
 }
 
 /** Puts a stream's raw bytes at `at` in the scratch memory. */
-/** Chunks up to this size decode in the kernels' scratch memory. */
-const SCRATCH_MAX_CHUNK = 8 * 1024 * 1024;
+/** Dictionaries of several bases up to this size are joined in the scratch memory. */
+const SCRATCH_MAX_DICT = 16 * 1024 * 1024;
 
 function fill(mem: Uint8Array, at: number, st: StoredStream): void {
   if (st.coding === Coding.Raw) mem.set(st.data, at);
@@ -249,15 +249,12 @@ function fill(mem: Uint8Array, at: number, st: StoredStream): void {
 function decodeInScratch(h: ParsedHeader, streams: StoredStream[], bases: Buffer[]): Buffer | undefined {
   const t = h.transform;
   const length = h.rawLength;
-  // Larger chunks (the 16 MiB pieces of large tensors) take the reference path: their scratch would stay
-  // with the thread, 32 MB or more, and on them the kernels' gain is a small part of a long stream.
-  if (length > SCRATCH_MAX_CHUNK) return undefined;
   let k: ReturnType<typeof kernels>;
   if (t === Transform.Dict && streams.length === 1 && streams[0].coding === Coding.ZstdDict && streams[0].raw === length && bases.length) {
     // several bases make one dictionary: joined in the scratch memory, not in a buffer of their own
     let dict: Uint8Array = bases[0];
     if (bases.length > 1) {
-      if (bases.reduce((a, x) => a + x.length, 0) > 2 * SCRATCH_MAX_CHUNK || !(k = kernels())) return undefined;
+      if (bases.reduce((a, x) => a + x.length, 0) > SCRATCH_MAX_DICT || !(k = kernels())) return undefined;
       const mem = k.reserve(bases.reduce((a, x) => a + x.length, 0));
       let at = 0;
       for (const x of bases) {

@@ -10,10 +10,14 @@ import { verifyChunk, type ChunkStore } from './store.js';
 
 const AHEAD = 2;
 /**
- * Requests the worker holds at most: the rest wait here, so that buffers handed back (recycle) reach
- * the worker before it decodes the next chunks, not after every request of a checkout.
+ * Requests for chunks of 64 KiB or more the worker holds at most: the rest wait here, so that buffers
+ * handed back (recycle) reach the worker before it decodes the next chunks, not after every request
+ * of a checkout. Smaller chunks are not recycled and go at once, without a round trip to this thread
+ * each (linzaer: 816 chunks of about 20 KB for 11 models; held to eight at a time, its checkout took
+ * 179 ms instead of 135 ms).
  */
 const WINDOW = 8;
+const SMALL = 64 * 1024;
 
 interface Reply {
   seq: number;
@@ -34,8 +38,10 @@ export class PrefetchReader {
   private nextSeq = 0;
   private failed?: Error;
   /** requests not yet posted to the worker (WINDOW) */
-  private readonly queued: { seq: number; id: string }[] = [];
+  private readonly queued: { seq: number; id: string; size: number }[] = [];
+  /** large requests the worker holds (WINDOW), and which requests are large */
   private posted = 0;
+  private readonly large = new Set<number>();
   /** bytes decoded into buffers handed back (recycle), since the store was opened */
   reusedBytes = 0;
 
@@ -47,7 +53,7 @@ export class PrefetchReader {
       this.worker.on('message', (r: Reply) => {
         const w = this.waiting.get(r.seq);
         this.waiting.delete(r.seq);
-        this.posted--;
+        if (this.large.delete(r.seq)) this.posted--;
         this.reusedBytes += r.reused ?? 0;
         this.post();
         w?.resolve(r);
@@ -64,6 +70,8 @@ export class PrefetchReader {
     for (const w of this.waiting.values()) w.reject(e);
     this.waiting.clear();
     this.queued.length = 0;
+    this.large.clear();
+    this.posted = 0;
   }
 
   /** Yields the chunks in order, decoding up to AHEAD of them in advance. */
@@ -87,14 +95,14 @@ export class PrefetchReader {
    * id (the worker checks its delta bases and leaves this to the main thread, on the other core; a
    * chunk it had decoded and checked as a base comes checked).
    */
-  fetch(id: string): Promise<Buffer> {
+  fetch(id: string, size = SMALL): Promise<Buffer> {
     let p: Promise<Buffer>;
     if (!this.worker) p = Promise.resolve().then(() => this.store!.get(id, { cache: false }));
     else if (this.failed) p = Promise.reject(this.failed);
     else {
       const seq = this.nextSeq++;
       const reply = new Promise<Reply>((resolve, reject) => this.waiting.set(seq, { resolve, reject }));
-      this.queued.push({ seq, id });
+      this.queued.push({ seq, id, size });
       this.post();
       p = reply.then(async (r) => {
         if (!r.ok) throw rebuild(r);
@@ -108,9 +116,13 @@ export class PrefetchReader {
   }
 
   private post(): void {
-    while (this.posted < WINDOW && this.queued.length) {
-      this.worker!.postMessage(this.queued.shift());
-      this.posted++;
+    while (this.queued.length && (this.posted < WINDOW || this.queued[0].size < SMALL)) {
+      const { seq, id, size } = this.queued.shift()!;
+      this.worker!.postMessage({ seq, id });
+      if (size >= SMALL) {
+        this.posted++;
+        this.large.add(seq);
+      }
     }
   }
 
