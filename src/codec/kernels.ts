@@ -1,7 +1,8 @@
-// The WebAssembly kernels (kernels.wat): byte planes joined and split 16 elements at a time with SIMD
-// shuffles, masked XOR and int8 prediction without branches. Each thread gets its own instance and
-// memory, a scratch area that decoding reuses from one chunk to the next: streams are decompressed
-// straight into it, so a checkout allocates one fresh buffer per chunk (its bytes) instead of four.
+// The WebAssembly kernels (kernels.wat), for decoding: byte planes joined 16 elements at a time with
+// SIMD shuffles, masked XOR without branches, int8 and float16 prediction several lanes at a time.
+// Each thread gets its own instance and memory, a scratch area that decoding reuses from one chunk to
+// the next: streams are decompressed straight into it, so a checkout allocates one fresh buffer per
+// chunk (its bytes) instead of four. Encoding (clean, repack) still runs the JavaScript loops.
 // The JavaScript loops stay as the reference and the fallback (MGIT_KERNELS=js, or no kernels.wasm).
 
 import * as fs from 'node:fs';
@@ -12,8 +13,6 @@ interface Exports {
   join4x(src: number, stride: number, groups: number, dst: number, x: number): void;
   join2(src: number, stride: number, groups: number, dst: number): void;
   join2x(src: number, stride: number, groups: number, dst: number, x: number): void;
-  split4(src: number, groups: number, dst: number, stride: number, x: number, xor: number): void;
-  split2(src: number, groups: number, dst: number, stride: number, x: number, xor: number): void;
   unmask4(cls: number, count: number, res: number, base: number, out: number): number;
   unmask2(cls: number, count: number, res: number, base: number, out: number): number;
   quant(base: number, count: number, rows: number, s: number, xor: number, out: number): void;

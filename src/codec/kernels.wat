@@ -103,67 +103,6 @@
         (local.set $x (i32.add (local.get $x) (i32.const 32)))
         (br $next))))
 
-  ;; Elements -> byte planes (the inverse of join4), each input byte first XORed with $x's when $xor is 1.
-  (func (export "split4") (param $src i32) (param $g i32) (param $dst i32) (param $stride i32) (param $x i32) (param $xor i32)
-    (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $end i32)
-    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
-    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
-    (local.set $p1 (i32.add (local.get $dst) (local.get $stride)))
-    (local.set $p2 (i32.add (local.get $p1) (local.get $stride)))
-    (local.set $p3 (i32.add (local.get $p2) (local.get $stride)))
-    (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $g) (i32.const 4))))
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
-        (local.set $v0 (v128.load offset=0 (local.get $src)))
-        (local.set $v1 (v128.load offset=16 (local.get $src)))
-        (local.set $v2 (v128.load offset=32 (local.get $src)))
-        (local.set $v3 (v128.load offset=48 (local.get $src)))
-        (if (local.get $xor)
-          (then
-            (local.set $v0 (v128.xor (local.get $v0) (v128.load offset=0 (local.get $x))))
-            (local.set $v1 (v128.xor (local.get $v1) (v128.load offset=16 (local.get $x))))
-            (local.set $v2 (v128.xor (local.get $v2) (v128.load offset=32 (local.get $x))))
-            (local.set $v3 (v128.xor (local.get $v3) (v128.load offset=48 (local.get $x))))
-            (local.set $x (i32.add (local.get $x) (i32.const 64)))))
-        ;; bytes 0 and 1 of elements 0-7, then bytes 2 and 3; the same for elements 8-15
-        (local.set $t0 (i8x16.shuffle 0 4 8 12 16 20 24 28 1 5 9 13 17 21 25 29 (local.get $v0) (local.get $v1)))
-        (local.set $t1 (i8x16.shuffle 2 6 10 14 18 22 26 30 3 7 11 15 19 23 27 31 (local.get $v0) (local.get $v1)))
-        (local.set $t2 (i8x16.shuffle 0 4 8 12 16 20 24 28 1 5 9 13 17 21 25 29 (local.get $v2) (local.get $v3)))
-        (local.set $t3 (i8x16.shuffle 2 6 10 14 18 22 26 30 3 7 11 15 19 23 27 31 (local.get $v2) (local.get $v3)))
-        (v128.store (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
-        (v128.store (local.get $p1) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
-        (v128.store (local.get $p2) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
-        (v128.store (local.get $p3) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
-        (local.set $src (i32.add (local.get $src) (i32.const 64)))
-        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
-        (local.set $p1 (i32.add (local.get $p1) (i32.const 16)))
-        (local.set $p2 (i32.add (local.get $p2) (i32.const 16)))
-        (local.set $p3 (i32.add (local.get $p3) (i32.const 16)))
-        (br $next))))
-
-  ;; Elements -> byte planes for 2-byte elements, XORed first when $xor is 1.
-  (func (export "split2") (param $src i32) (param $g i32) (param $dst i32) (param $stride i32) (param $x i32) (param $xor i32)
-    (local $p1 i32) (local $end i32) (local $v0 v128) (local $v1 v128)
-    (local.set $p1 (i32.add (local.get $dst) (local.get $stride)))
-    (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $g) (i32.const 4))))
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
-        (local.set $v0 (v128.load offset=0 (local.get $src)))
-        (local.set $v1 (v128.load offset=16 (local.get $src)))
-        (if (local.get $xor)
-          (then
-            (local.set $v0 (v128.xor (local.get $v0) (v128.load offset=0 (local.get $x))))
-            (local.set $v1 (v128.xor (local.get $v1) (v128.load offset=16 (local.get $x))))
-            (local.set $x (i32.add (local.get $x) (i32.const 32)))))
-        (v128.store (local.get $dst) (i8x16.shuffle 0 2 4 6 8 10 12 14 16 18 20 22 24 26 28 30 (local.get $v0) (local.get $v1)))
-        (v128.store (local.get $p1) (i8x16.shuffle 1 3 5 7 9 11 13 15 17 19 21 23 25 27 29 31 (local.get $v0) (local.get $v1)))
-        (local.set $src (i32.add (local.get $src) (i32.const 32)))
-        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
-        (local.set $p1 (i32.add (local.get $p1) (i32.const 16)))
-        (br $next))))
-
   ;; Masked XOR, inverse (transforms.ts unmask4): class 0 takes the next residual XOR the base's element,
   ;; class 2 is -0.0, any other +0.0. Branch-free: pruned tensors mix the classes at random. Returns
   ;; how many residuals were used. $out may be $base.
