@@ -123,7 +123,9 @@ export function fillPool(env: NodeJS.ProcessEnv = process.env): void {
     for (const [k, v] of Object.entries(env)) if (!k.startsWith('GIT_')) childEnv[k] = v;
     // glibc serves a freed buffer's size from its heap from then on, and keeps the heap: a process that
     // had rebuilt digits held 222 MB idle. A fixed threshold maps every buffer over 128 KiB apart and
-    // gives it back when freed (117-125 MB idle), at no measurable cost to a checkout.
+    // gives it back when freed (117-125 MB idle). The price is a page fault per 4 KiB of every new
+    // buffer over 128 KiB (a digits checkout's worker spent 190 of its 450 ms of CPU in the kernel then):
+    // a checkout reuses its own buffers (store/recycle.ts).
     childEnv.MALLOC_MMAP_THRESHOLD_ ??= '131072';
     if (waiting < TARGET_READY) trace(`prestart: ${names.filter((n) => !n.startsWith('dead.')).join(' ') || 'an empty pool'}: starting ${TARGET_READY - waiting}`);
     for (let i = waiting; i < TARGET_READY; i++) {
