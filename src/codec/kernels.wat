@@ -1,4 +1,4 @@
-;; Decoding and encoding kernels, WebAssembly with 128-bit SIMD (docs/store-format.md, "Kernels").
+;; Decoding kernels, WebAssembly with 128-bit SIMD (docs/store-format.md, "Reading").
 ;; Compiled to kernels.wasm at build (scripts/build-kernels.mjs); kernels.ts loads it and owns the
 ;; memory layout. Every pointer is a byte offset in this module's memory; none needs alignment.
 ;; The JavaScript loops in planes.ts and transforms.ts are the reference: test/kernels.test.ts checks

@@ -7,7 +7,7 @@
 // it, while the worker goes on with the next. The two cores work at the same time: one decodes, the
 // other copies to git and git writes files. Rebuilt files wait in memory up to a budget.
 
-import type { Pointer } from '../codec/pointer.js';
+import { pointerChunks, type Pointer } from '../codec/pointer.js';
 import type { PrefetchReader } from '../store/prefetch.js';
 import { chunkOrder, Splicer } from './smudge.js';
 
@@ -34,6 +34,13 @@ export interface AheadFile {
   error?: unknown;
 }
 
+/** A chunk of files asked for: its bytes once decoded, and how many of the waiting files use it. */
+interface SharedChunk {
+  p: Promise<Buffer>;
+  buf?: Buffer;
+  files: number;
+}
+
 export class DecodeAhead {
   private readonly files = new Map<string, AheadFile>();
   private readonly queue: { f: AheadFile; p: Pointer }[] = [];
@@ -47,7 +54,7 @@ export class DecodeAhead {
    * a chunk that several models share (dedup) is decoded and verified once, and its buffer goes back
    * to the worker when the last of them is written.
    */
-  private readonly chunks = new Map<string, { p: Promise<Buffer>; buf?: Buffer; files: number }>();
+  private readonly chunks = new Map<string, SharedChunk>();
   /** for the trace: files and bytes rebuilt, chunks asked of the worker, and those another file had asked for */
   readonly stats = { files: 0, bytes: 0, fetched: 0, shared: 0 };
 
@@ -78,7 +85,7 @@ export class DecodeAhead {
       this.inflight += f.size;
       const order = chunkOrder(p);
       f.ids = [...new Set(order)];
-      const sizes = chunkSizes(p);
+      const sizes = new Map(pointerChunks(p).map((c) => [c.chunk, c.length])); // for the worker's window
       this.stats.files++;
       this.stats.bytes += f.size;
       for (const id of f.ids) {
@@ -86,7 +93,7 @@ export class DecodeAhead {
         if (c) this.stats.shared++;
         else {
           this.stats.fetched++;
-          const entry: { p: Promise<Buffer>; buf?: Buffer; files: number } = { p: this.reader.fetch(id, sizes.get(id)), files: 0 };
+          const entry: SharedChunk = { p: this.reader.fetch(id, sizes.get(id)), files: 0 };
           entry.p.then((b) => (entry.buf = b), () => undefined);
           this.chunks.set(id, (c = entry));
         }
@@ -178,10 +185,3 @@ export class DecodeAhead {
   }
 }
 
-/** The size of each chunk of a pointer, for the worker's window of requests. */
-function chunkSizes(p: Pointer): Map<string, number> {
-  const sizes = new Map<string, number>();
-  for (const c of p.skeleton) sizes.set(c.chunk, c.length);
-  for (const part of p.parts) if (part.kind === 'tensor') for (const c of part.pieces) sizes.set(c.chunk, c.length);
-  return sizes;
-}

@@ -20,7 +20,7 @@
 
 import { align16, kernels } from '../codec/kernels.js';
 import { zstdCompress, zstdCompressWithDict, zstdDecompress, zstdDecompressInto } from '../codec/zstd.js';
-import { reuse } from './recycle.js';
+import { reuse, reusedCopy } from './recycle.js';
 import { forward, inverse, Transform, type Forward } from './transforms.js';
 
 export const OBJECT_MAGIC = Buffer.from('MGC\x01', 'latin1');
@@ -290,7 +290,7 @@ function decodeInScratch(h: ParsedHeader, streams: StoredStream[], bases: Buffer
       for (let e = g * 16; e < n; e++) for (let i = 0; i < w; i++) mem[O + e * w + i] = mem[i * n + e];
       mem.copyWithin(O + n * w, n * w, total);
     }
-    return copyOut(mem, O, total);
+    return reusedCopy(mem.subarray(O, O + total));
   }
   if (t === Transform.MaskedXor) {
     const w = h.params[0];
@@ -310,7 +310,7 @@ function decodeInScratch(h: ParsedHeader, streams: StoredStream[], bases: Buffer
     for (let e = g * 16; e < m; e++) for (let i = 0; i < w; i++) mem[J + e * w + i] = mem[R + i * m + e];
     mem.set(bases[0], B);
     if ((w === 4 ? k.k.unmask4 : k.k.unmask2)(0, count, J, B, O) !== m) throw new Error('masked-xor residual length mismatch');
-    return copyOut(mem, O, length);
+    return reusedCopy(mem.subarray(O, O + length));
   }
   if (t === Transform.CastPredict) {
     const kind = h.params[0];
@@ -330,7 +330,7 @@ function decodeInScratch(h: ParsedHeader, streams: StoredStream[], bases: Buffer
       mem[O + 2 * e] ^= mem[e];
       mem[O + 2 * e + 1] ^= mem[n + e];
     }
-    return copyOut(mem, O, length);
+    return reusedCopy(mem.subarray(O, O + length));
   }
   if (t === Transform.QuantPredict) {
     if (streams.length !== 1 || streams[0].raw !== length || bases.length !== 1 || bases[0].length !== length * 4 || h.params.length !== 4) return undefined;
@@ -341,15 +341,9 @@ function decodeInScratch(h: ParsedHeader, streams: StoredStream[], bases: Buffer
     fill(mem, 0, streams[0]);
     mem.set(bases[0], B);
     k.k.quant(B, length, rows, 0, 1, 0); // the chunk written over its residual stream
-    return copyOut(mem, 0, length);
+    return reusedCopy(mem.subarray(0, 0 + length));
   }
   return undefined;
-}
-
-function copyOut(mem: Uint8Array, at: number, length: number): Buffer {
-  const out = reuse(length);
-  out.set(mem.subarray(at, at + length));
-  return out;
 }
 
 function noBase(id: string): Buffer {

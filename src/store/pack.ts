@@ -94,17 +94,20 @@ function entryAt(idx: Buffer, p: number, pack: string): PackEntry {
 export function readPacked(e: PackEntry, openFd?: number, alloc: (n: number) => Buffer = Buffer.allocUnsafe): Buffer {
   const fd = openFd ?? fs.openSync(e.pack, 'r');
   try {
-    const buf = alloc(e.length);
-    let got = 0;
-    while (got < e.length) {
-      const n = fs.readSync(fd, buf, got, e.length - got, e.offset + got);
-      if (n === 0) throw new Error(`pack ${path.basename(e.pack)} is truncated`);
-      got += n;
-    }
-    return buf;
+    return readFully(fd, alloc(e.length), e.offset, () => `pack ${path.basename(e.pack)} is truncated`);
   } finally {
     if (openFd === undefined) fs.closeSync(fd);
   }
+}
+
+/** Fills `buf` from `fd` at `position`; `short` names the file when it ends first. */
+export function readFully(fd: number, buf: Buffer, position: number, short: () => string): Buffer {
+  for (let got = 0; got < buf.length; ) {
+    const n = fs.readSync(fd, buf, got, buf.length - got, position + got);
+    if (n === 0) throw new Error(short());
+    got += n;
+  }
+  return buf;
 }
 
 /** Appends objects to a new pack in the store's temp folder; `finish` moves it into place, index last. */

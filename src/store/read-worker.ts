@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { dropKernels } from '../codec/kernels.js';
 import { exerciseTransforms } from './object.js';
-import { clearRecycled, recycle, reuse, takeGarbageBytes, takeReusedBytes } from './recycle.js';
+import { clearRecycled, recycle, reusedCopy, takeGarbageBytes, takeReusedBytes } from './recycle.js';
 import { doneWith, releaseGarbage } from './release.js';
 import { ChunkStore } from './store.js';
 
@@ -42,11 +42,11 @@ parentPort!.on('message', (msg: Message) => {
     // the main thread checks the bytes against the id, on the other core
     const b = store.get(msg.id, { cache: false, verify: false });
     // A transferred buffer is detached (empty) on this side: copy it when this store's cache of delta
-    // bases holds it, or when it is a view into a larger buffer; otherwise hand it over as it is.
-    // a chunk this store's cache holds was decoded as a delta base, and checked then
+    // bases holds it (it was decoded as a base, and checked then), or when it is a view into a larger
+    // buffer; otherwise hand it over as it is.
     const verified = store.isCached(msg.id);
     const whole = b.byteOffset === 0 && b.length === b.buffer.byteLength;
-    const ab = (whole && !verified ? b : copyOf(b)).buffer as ArrayBuffer;
+    const ab = (whole && !verified ? b : reusedCopy(b)).buffer as ArrayBuffer;
     parentPort!.postMessage({ seq: msg.seq, ok: true, buf: ab, verified, reused: takeReusedBytes() }, [ab]);
     // A forced collection costs the worker 8-12 ms, with its cache to trace (digits: four of them, 40 ms
     // of a 250 ms checkout): only for garbage of its own, not for the chunks it hands over.
@@ -56,9 +56,3 @@ parentPort!.on('message', (msg: Message) => {
     parentPort!.postMessage({ seq: msg.seq, ok: false, code: err.code, message: err.message, chunk: err.chunk });
   }
 });
-
-function copyOf(b: Buffer): Buffer {
-  const copy = reuse(b.length);
-  copy.set(b);
-  return copy;
-}

@@ -26,6 +26,13 @@ export function reuse(length: number): Buffer {
   return Buffer.from(ab);
 }
 
+/** A copy of `src` in a buffer from `reuse`. */
+export function reusedCopy(src: Uint8Array): Buffer {
+  const copy = reuse(src.length);
+  copy.set(src);
+  return copy;
+}
+
 /** Keeps a buffer nothing refers to any more for the next `reuse` of its size. */
 export function recycle(ab: ArrayBuffer): void {
   const n = ab.byteLength;

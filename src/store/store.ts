@@ -10,8 +10,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ChunkCorruptError, ChunkMissingError, errorMessage } from '../errors.js';
 import { decodeObject, readHeader } from './object.js';
-import { PackIndexes, readPacked, type PackEntry } from './pack.js';
-import { inReadRoom, noteGarbage, readMark, readRoom, releaseReads, reuse } from './recycle.js';
+import { PackIndexes, readFully, readPacked, type PackEntry } from './pack.js';
+import { inReadRoom, noteGarbage, readMark, readRoom, releaseReads, reusedCopy } from './recycle.js';
 
 const ID = /^[0-9a-f]{64}$/;
 /** No chunk is larger than a tensor piece or skeleton piece; objects claiming more are corrupt. */
@@ -242,11 +242,7 @@ export class ChunkStore {
     let raw: Buffer;
     try {
       raw = decodeObject(this.getEncoded(id, readRoom), MAX_CHUNK_BYTES, (b) => this.get(b, {}, seen));
-      if (inReadRoom(raw)) {
-        const copy = reuse(raw.length); // a chunk stored as it is: a view of its object, copied out
-        copy.set(raw);
-        raw = copy;
-      }
+      if (inReadRoom(raw)) raw = reusedCopy(raw); // a chunk stored as it is: a view of its object, copied out
     } catch (e) {
       if (e instanceof ChunkMissingError || e instanceof ChunkCorruptError) {
         if (e.chunk !== id) throw new ChunkCorruptError(id, `its delta base ${e.chunk} is ${e instanceof ChunkMissingError ? 'missing' : 'corrupt'}`);
@@ -373,14 +369,7 @@ export class ChunkStore {
 function readWhole(file: string, alloc: (n: number) => Buffer): Buffer {
   const fd = fs.openSync(file, 'r');
   try {
-    const size = fs.fstatSync(fd).size;
-    const buf = alloc(size);
-    for (let got = 0; got < size; ) {
-      const n = fs.readSync(fd, buf, got, size - got, got);
-      if (n === 0) throw new Error(`${path.basename(file)} shrank while read`);
-      got += n;
-    }
-    return buf;
+    return readFully(fd, alloc(fs.fstatSync(fd).size), 0, () => `${path.basename(file)} shrank while read`);
   } finally {
     fs.closeSync(fd);
   }
